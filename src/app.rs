@@ -1,0 +1,404 @@
+//! Turns an [`Invocation`] into work: parses the command line, sets up logging and the runtime, runs the
+//! command, and writes the report and task values. The only place that decides the exit status.
+
+use std::collections::HashMap;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+
+use serde_json::json;
+
+use crate::auth::{AuthInputs, PrincipalSource, resolve_service_principal};
+use crate::cli::{self, AuthCommand, AuthDescribeArgs, Cli, Command, RunArgs};
+use crate::cloud::{CloudName, Endpoints};
+use crate::config::{self, Config, PipelineParams, SecretsEncoding};
+use crate::error::{Error, ExitStatus};
+use crate::http::{HttpClient, RetryPolicy, TokenProvider};
+use crate::logging::{self, LogFormat, LogLevel, SharedWriter};
+use crate::output::{self, OutputFormat, Report};
+use crate::pipeline::{self, RunOptions, Session};
+use crate::shutdown::{self, Shutdown};
+use crate::{Invocation, cloud};
+
+/// Settings that come from a global flag or, failing that, the environment.
+struct Settings {
+    log_level: LogLevel,
+    log_directive: Option<String>,
+    log_format: LogFormat,
+    output: OutputFormat,
+    task_values_file: Option<PathBuf>,
+}
+
+impl Settings {
+    fn resolve(cli: &Cli, env: &HashMap<String, String>) -> Result<Settings, String> {
+        use clap::ValueEnum;
+        fn from_env<T: ValueEnum>(env: &HashMap<String, String>, name: &str) -> Result<Option<T>, String> {
+            match env.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+                None => Ok(None),
+                Some(v) => T::from_str(v, true).map(Some).map_err(|_| {
+                    let names: Vec<String> = T::value_variants()
+                        .iter()
+                        .filter_map(|x| x.to_possible_value())
+                        .map(|p| p.get_name().to_string())
+                        .collect();
+                    format!("environment variable {name}={v:?} is not one of: {}", names.join(", "))
+                }),
+            }
+        }
+        let directive = env.get("DRIFT_LOG").filter(|v| v.contains('=')).cloned();
+        let log_level = match (cli.global.log_level, &directive) {
+            (Some(l), _) => l,
+            (None, Some(_)) => LogLevel::Info,
+            (None, None) => from_env(env, "DRIFT_LOG")?.unwrap_or_default(),
+        };
+        Ok(Settings {
+            log_level,
+            log_directive: if cli.global.log_level.is_some() { None } else { directive },
+            log_format: match cli.global.log_format {
+                Some(f) => f,
+                None => from_env(env, "DRIFT_LOG_FORMAT")?.unwrap_or_default(),
+            },
+            output: match cli.global.output {
+                Some(o) => o,
+                None => from_env(env, "DRIFT_OUTPUT")?.unwrap_or_default(),
+            },
+            task_values_file: cli
+                .global
+                .task_values_file
+                .clone()
+                .or_else(|| env.get("DRIFT_TASK_VALUES_FILE").cloned())
+                .filter(|p| !p.trim().is_empty())
+                .map(PathBuf::from),
+        })
+    }
+}
+
+pub fn run(invocation: Invocation) -> ExitStatus {
+    let Invocation { args, env, mut stdout, stderr, shutdown, handle_signals } = invocation;
+    let stderr = SharedWriter::new(stderr);
+    let cli = match cli::parse(args) {
+        cli::Parsed::Command(cli) => cli,
+        cli::Parsed::Info(text) => {
+            let _ = stdout.write_all(text.as_bytes());
+            return ExitStatus::Success;
+        }
+        cli::Parsed::UsageError(text) => {
+            let _ = stderr.write_locked(text.as_bytes());
+            return ExitStatus::Usage;
+        }
+    };
+    let settings = match Settings::resolve(&cli, &env) {
+        Ok(s) => s,
+        Err(message) => {
+            let _ = stderr.write_locked(format!("error: {message}\n").as_bytes());
+            return ExitStatus::Usage;
+        }
+    };
+    let ansi = handle_signals && std::io::stderr().is_terminal() && !env.contains_key("NO_COLOR");
+    let subscriber = logging::subscriber(
+        settings.log_level,
+        settings.log_directive.as_deref(),
+        settings.log_format,
+        stderr.clone(),
+        ansi,
+    );
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = stderr.write_locked(format!("error: cannot start the async runtime: {e}\n").as_bytes());
+            return ExitStatus::Azure;
+        }
+    };
+    let (trigger, shutdown) = shutdown.unwrap_or_else(shutdown::channel);
+    let command_name = command_name(&cli);
+    let outcome = tracing::subscriber::with_default(subscriber, || {
+        runtime.block_on(async {
+            if handle_signals {
+                shutdown::install_signal_handlers(trigger.clone());
+            }
+            let ctx = Ctx { env: &env, settings: &settings, shutdown };
+            let result = execute(*cli, &ctx).await;
+            finish(result, command_name, &settings, &env, &mut stdout, &stderr)
+        })
+    });
+    // Background tasks (signal listeners, idle connections) must not keep the process alive.
+    runtime.shutdown_background();
+    outcome
+}
+
+struct Ctx<'a> {
+    env: &'a HashMap<String, String>,
+    settings: &'a Settings,
+    shutdown: Shutdown,
+}
+
+fn command_name(cli: &Cli) -> &'static str {
+    match &cli.command {
+        None | Some(Command::Run(_)) => "run",
+        Some(Command::Plan(_)) => "plan",
+        Some(Command::Validate(_)) => "validate",
+        Some(Command::Demo(_)) => "demo",
+        Some(Command::Auth(AuthCommand::Describe(_))) => "auth describe",
+    }
+}
+
+async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    match cli.command {
+        // Boxed: the pipelines' state machines are large, and the main thread's stack is not the place for them.
+        None => Box::pin(run_pipeline(cli.legacy, false, ctx)).await,
+        Some(Command::Run(args)) => Box::pin(run_pipeline(args, false, ctx)).await,
+        Some(Command::Plan(args)) => Box::pin(run_pipeline(args, true, ctx)).await,
+        Some(Command::Validate(args)) => validate(&args.config),
+        Some(Command::Auth(AuthCommand::Describe(args))) => Box::pin(auth_describe(args, ctx)).await,
+        Some(Command::Demo(args)) => Box::pin(demo(args, ctx)).await,
+    }
+}
+
+/// Writes the report and, on success, the task values; returns the exit status.
+fn finish(
+    result: Result<Report, Error>,
+    command: &str,
+    settings: &Settings,
+    env: &HashMap<String, String>,
+    stdout: &mut Box<dyn Write + Send>,
+    stderr: &SharedWriter,
+) -> ExitStatus {
+    let mut report = match result {
+        Ok(report) => report,
+        Err(error) => {
+            let status = error.exit_status();
+            let mut report = Report::new(command, "error");
+            report.exit_code = status.code();
+            report.error = Some(error.to_string());
+            report
+        }
+    };
+    if report.exit_code == 0 && !report.task_values.is_empty()
+        || report.exit_code == 0 && settings.task_values_file.is_some()
+    {
+        if let Err(e) = output::publish(&report.task_values, settings.task_values_file.as_deref(), env, stdout.as_mut())
+        {
+            report.exit_code = e.exit_status().code();
+            report.outcome = "error".into();
+            report.error = Some(e.to_string());
+        }
+    }
+    if let Some(message) = &report.error {
+        match settings.log_format {
+            LogFormat::Text => {
+                let _ = stderr.write_locked(format!("error: {message}\n").as_bytes());
+            }
+            LogFormat::Json => tracing::error!(exit_code = report.exit_code, "{message}"),
+        }
+    }
+    if let Err(e) = report.write(settings.output, stdout.as_mut()) {
+        let _ = stderr.write_locked(format!("error: cannot write the report to stdout: {e}\n").as_bytes());
+    }
+    let _ = stdout.flush();
+    exit_status_of(report.exit_code)
+}
+
+fn exit_status_of(code: u8) -> ExitStatus {
+    match code {
+        0 => ExitStatus::Success,
+        1 => ExitStatus::Failed,
+        2 => ExitStatus::Usage,
+        3 => ExitStatus::Auth,
+        5 => ExitStatus::Timeout,
+        130 => ExitStatus::Interrupted,
+        _ => ExitStatus::Azure,
+    }
+}
+
+fn load_config(origin: Option<&str>) -> Result<Config, Error> {
+    let origin = origin
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| Error::Usage("missing --config PATH (the pipeline's YAML file)".into()))?;
+    let config = config::load_local(origin)?;
+    for warning in &config.warnings {
+        tracing::warn!(target: "drift::config", "{warning}");
+    }
+    Ok(config)
+}
+
+fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Error> {
+    match env.get(cloud::env_names::CLOUD).map(|v| v.trim()).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => CloudName::from_name(v)
+            .map(Some)
+            .ok_or_else(|| Error::Usage(format!("DRIFT_CLOUD={v:?} is not one of: {}", CloudName::NAMES.join(", ")))),
+    }
+}
+
+async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    let config = load_config(args.config.as_deref())?;
+    let endpoints = Endpoints::resolve(config.cloud, ctx.env)?;
+    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
+    let principal = resolve_service_principal(&AuthInputs {
+        env: ctx.env,
+        endpoints: &endpoints,
+        http: &http,
+        tenant_flag: non_empty(args.credentials.tenant.as_deref()),
+        vault_flag: non_empty(args.credentials.vault_name.as_deref()),
+        encoding: config.secrets_encoding,
+    })
+    .await?;
+    tracing::info!(
+        target: "drift::auth",
+        client_id = %principal.client_id,
+        tenant = %principal.tenant_id,
+        "acting as service principal from {}",
+        principal.source
+    );
+    let credential = principal.credential(&endpoints, &http);
+    let options = RunOptions {
+        dry_run,
+        force: args.force,
+        no_wait: args.no_wait,
+        cancel_on_timeout: args.cancel_on_timeout,
+        data_asset_version: non_empty(args.data_asset_version.as_deref()).map(str::to_string),
+        model_name_prefixes: args
+            .model_name_prefix
+            .as_deref()
+            .unwrap_or("")
+            .split(',')
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_string)
+            .collect(),
+    };
+    let session = Session { config, endpoints, http, principal, credential, options, shutdown: ctx.shutdown.clone() };
+    let mut report = pipeline::run(&session).await?;
+    if report.command.is_empty() {
+        report.command = if dry_run { "plan".into() } else { "run".into() };
+    }
+    Ok(report)
+}
+
+fn non_empty(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// `drift validate`: the config alone, offline.
+fn validate(origin: &str) -> Result<Report, Error> {
+    let config = load_config(Some(origin))?;
+    let mut report = Report::new("validate", "valid");
+    let ws = &config.workspace;
+    let mut text = vec![format!("{origin}: valid")];
+    let (pipeline_name, params) = match &config.params {
+        PipelineParams::Registrator(p) => {
+            text.push(format!(
+                "  registrator: Delta table abfss://{}@{}.dfs.<cloud>/{} pinned by {:?}",
+                p.container, p.storage_account, p.data_path, p.pin_by
+            ));
+            (
+                "registrator",
+                json!({"storageAccountName": p.storage_account, "containerName": p.container, "containerDataPath": p.data_path, "pinBy": format!("{:?}", p.pin_by).to_lowercase()}),
+            )
+        }
+        PipelineParams::Retrainer(p) => {
+            for b in &p.data_assets {
+                text.push(format!("  retrainer: input {} must consume data asset {}", b.input_name, b.asset));
+            }
+            text.push(format!(
+                "  wait up to {} s, polling every {} s{}",
+                p.refresh_timeout.as_secs(),
+                p.refresh_delay.as_secs(),
+                if p.cancel_on_timeout { ", cancel on timeout" } else { "" }
+            ));
+            (
+                "retrainer",
+                json!({
+                    "dataAssets": p.data_assets.iter().map(|b| json!({"name": b.input_name, "value": b.asset})).collect::<Vec<_>>(),
+                    "refreshTimeout": p.refresh_timeout.as_secs(),
+                    "refreshDelay": p.refresh_delay.as_secs(),
+                    "cancelOnTimeout": p.cancel_on_timeout,
+                    "maxConcurrentSubmissions": p.max_concurrency,
+                }),
+            )
+        }
+    };
+    text.insert(
+        1,
+        format!(
+            "  workspace: {}/{}/{} ({}, api-version {})",
+            ws.subscription_id, ws.resource_group, ws.workspace_name, config.cloud, config.api_version
+        ),
+    );
+    for w in &config.warnings {
+        text.push(format!("  warning: {w}"));
+    }
+    report.pipeline = Some(pipeline_name.into());
+    report.details = json!({
+        "config": origin,
+        "workspace": {"subscriptionId": ws.subscription_id, "resourceGroup": ws.resource_group, "mlWorkspaceName": ws.workspace_name},
+        "cloud": config.cloud.as_str(),
+        "apiVersion": config.api_version,
+        "parameters": params,
+        "warnings": config.warnings,
+    });
+    report.text = text;
+    Ok(report)
+}
+
+/// `drift auth describe`: which credential, and whether it works.
+async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    let (cloud, encoding) = match non_empty(args.config.as_deref()) {
+        Some(origin) => {
+            let config = load_config(Some(origin))?;
+            (config.cloud, config.secrets_encoding)
+        }
+        None => (cloud_from_env(ctx.env)?.unwrap_or_default(), SecretsEncoding::Plain),
+    };
+    let endpoints = Endpoints::resolve(cloud, ctx.env)?;
+    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
+    let principal = resolve_service_principal(&AuthInputs {
+        env: ctx.env,
+        endpoints: &endpoints,
+        http: &http,
+        tenant_flag: non_empty(args.credentials.tenant.as_deref()),
+        vault_flag: non_empty(args.credentials.vault_name.as_deref()),
+        encoding,
+    })
+    .await?;
+    let credential = principal.credential(&endpoints, &http);
+    let mut text = vec![
+        format!("service principal: {} in tenant {}", principal.client_id, principal.tenant_id),
+        format!("secret from: {}", principal.source),
+        format!("cloud: {} (authority {}, ARM {})", cloud, endpoints.authority_host, endpoints.arm),
+    ];
+    let verified = if args.no_verify {
+        text.push("token: not requested (--no-verify)".into());
+        false
+    } else {
+        credential.token(&Endpoints::scope(endpoints.cloud.arm_audience)).await?;
+        text.push("token: acquired for Azure Resource Manager".into());
+        true
+    };
+    let (source_kind, vault, read_with) = match &principal.source {
+        PrincipalSource::Environment => ("environment", None, None),
+        PrincipalSource::KeyVault { vault, read_with } => ("keyvault", Some(vault.clone()), Some(read_with.clone())),
+    };
+    let mut report = Report::new("auth describe", if verified { "verified" } else { "resolved" });
+    report.details = json!({
+        "clientId": principal.client_id,
+        "tenantId": principal.tenant_id,
+        "source": source_kind,
+        "vault": vault,
+        "vaultReadWith": read_with,
+        "cloud": cloud.as_str(),
+        "tokenVerified": verified,
+    });
+    report.text = text;
+    Ok(report)
+}
+
+#[cfg(feature = "demo")]
+async fn demo(args: crate::cli::DemoArgs, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    crate::demo::run(args, ctx.settings.output, ctx.shutdown.clone()).await
+}
+
+#[cfg(not(feature = "demo"))]
+async fn demo(_args: crate::cli::DemoArgs, _ctx: &Ctx<'_>) -> Result<Report, Error> {
+    Err(Error::Usage("this build of drift has no demo (built without the `demo` feature)".into()))
+}

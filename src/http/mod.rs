@@ -1,0 +1,508 @@
+//! The one HTTP client every Azure call goes through: TLS, timeouts, retries with backoff, bearer tokens with a
+//! single refresh on 401, secret-free logging, and one error funnel that turns any failure into [`HttpError`].
+
+mod error;
+mod paging;
+mod redact;
+pub mod retry;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Once};
+use std::time::{Duration, Instant, SystemTime};
+
+use bytes::Bytes;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+pub use error::{HttpError, HttpErrorKind, parse_error_body, request_ids};
+pub use paging::{Page, Pager};
+pub use redact::{redact, redact_url};
+pub use retry::RetryPolicy;
+
+use crate::cloud::{check_transport, is_loopback};
+use crate::error::Error;
+use crate::secret::Secret;
+
+/// Sent on every request so Azure-side logs can tell drift apart.
+pub const USER_AGENT: &str = concat!("drift/", env!("CARGO_PKG_VERSION"));
+
+/// Time to establish a TCP+TLS connection. Azure front doors answer in well under a second; ten covers a slow
+/// corporate proxy without letting a black-holed address stall a run.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Longest silence while reading a response. Large job-list pages take a few seconds to produce server-side.
+pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Upper bound of one attempt, headers to last byte.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// A future returned by a token provider.
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + 'a>>;
+
+/// Supplies bearer tokens per scope. Implemented by `auth::Credential`; lives here so the HTTP layer can refresh
+/// a token on 401 without depending on how tokens are obtained.
+pub trait TokenProvider: Send + Sync {
+    fn token<'a>(&'a self, scope: &'a str) -> TokenFuture<'a>;
+    /// Forget `token` for `scope` (the server rejected it), so the next call fetches a fresh one.
+    fn invalidate(&self, scope: &str, token: &Secret);
+}
+
+/// Signs a request just before each attempt (storage Shared Key signs the date, so it must be redone per retry).
+pub trait RequestSigner: Send + Sync {
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), Error>;
+}
+
+/// How a request authenticates.
+#[derive(Clone, Default)]
+pub enum Auth {
+    #[default]
+    None,
+    Bearer {
+        provider: Arc<dyn TokenProvider>,
+        scope: String,
+    },
+    Signed(Arc<dyn RequestSigner>),
+}
+
+impl Auth {
+    pub fn bearer(provider: Arc<dyn TokenProvider>, scope: impl Into<String>) -> Auth {
+        Auth::Bearer { provider, scope: scope.into() }
+    }
+}
+
+/// Whether a failed attempt may be repeated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryMode {
+    /// Repeating the request has the same effect as sending it once (GET, HEAD, PUT to a chosen name, DELETE).
+    Idempotent,
+    /// A POST only retried when it provably never reached the server (connection refused).
+    Never,
+}
+
+/// The shared client. Cheap to clone.
+#[derive(Clone)]
+pub struct HttpClient {
+    proxied: reqwest::Client,
+    /// Loopback endpoints (sandbox, Azurite) bypass any configured proxy.
+    direct: reqwest::Client,
+    policy: Arc<RetryPolicy>,
+}
+
+static TLS_PROVIDER: Once = Once::new();
+
+impl HttpClient {
+    pub fn new(policy: RetryPolicy) -> Result<HttpClient, Error> {
+        TLS_PROVIDER.call_once(|| {
+            // Another component may have installed one already; either provider is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let build = |proxy: bool| {
+            let mut b = reqwest::Client::builder()
+                .user_agent(USER_AGENT)
+                .connect_timeout(CONNECT_TIMEOUT)
+                .read_timeout(READ_TIMEOUT)
+                .timeout(REQUEST_TIMEOUT)
+                // Azure APIs do not redirect; following one could carry the x-azureml-token to another host.
+                .redirect(reqwest::redirect::Policy::none());
+            if !proxy {
+                b = b.no_proxy();
+            }
+            b.build().map_err(|e| Error::Io(format!("cannot initialise the HTTP client: {e}")))
+        };
+        Ok(HttpClient { proxied: build(true)?, direct: build(false)?, policy: Arc::new(policy) })
+    }
+
+    pub fn policy(&self) -> &RetryPolicy {
+        &self.policy
+    }
+
+    /// Starts a request. Plain http to a non-loopback host is refused here, before anything is sent.
+    pub fn request(&self, method: Method, url: &str) -> Result<RequestBuilder, Error> {
+        let parsed = Url::parse(url)
+            .map_err(|e| HttpError::before_send(&method, &redact_url(url), format!("invalid URL ({e})")))?;
+        check_transport(parsed.as_str()).map_err(|reason| HttpError::before_send(&method, &redact(&parsed), reason))?;
+        let retry = if method == Method::POST { RetryMode::Never } else { RetryMode::Idempotent };
+        Ok(RequestBuilder {
+            client: self.clone(),
+            method,
+            url: parsed,
+            headers: HeaderMap::new(),
+            body: None,
+            auth: Auth::None,
+            token_headers: Vec::new(),
+            retry,
+            accept: Vec::new(),
+            timeout: None,
+            max_retries: None,
+        })
+    }
+
+    pub fn get(&self, url: &str) -> Result<RequestBuilder, Error> {
+        self.request(Method::GET, url)
+    }
+
+    fn client_for(&self, url: &Url) -> &reqwest::Client {
+        if is_loopback(url) { &self.direct } else { &self.proxied }
+    }
+}
+
+/// A request being built; [`RequestBuilder::send`] runs it with retries.
+pub struct RequestBuilder {
+    client: HttpClient,
+    method: Method,
+    url: Url,
+    headers: HeaderMap,
+    body: Option<Bytes>,
+    auth: Auth,
+    token_headers: Vec<(HeaderName, String)>,
+    retry: RetryMode,
+    accept: Vec<u16>,
+    timeout: Option<Duration>,
+    max_retries: Option<u32>,
+}
+
+impl RequestBuilder {
+    pub fn query(mut self, pairs: &[(&str, &str)]) -> RequestBuilder {
+        self.url.query_pairs_mut().extend_pairs(pairs);
+        self
+    }
+
+    pub fn header(mut self, name: &'static str, value: &str) -> Result<RequestBuilder, Error> {
+        let value = HeaderValue::from_str(value).map_err(|_| {
+            HttpError::before_send(&self.method, &redact(&self.url), format!("invalid value for header {name}"))
+        })?;
+        self.headers.insert(HeaderName::from_static(name), value);
+        Ok(self)
+    }
+
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<RequestBuilder, Error> {
+        let bytes = serde_json::to_vec(body).map_err(|e| {
+            HttpError::before_send(&self.method, &redact(&self.url), format!("cannot encode JSON body ({e})"))
+        })?;
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        self.body = Some(Bytes::from(bytes));
+        Ok(self)
+    }
+
+    /// An `application/x-www-form-urlencoded` body (OAuth token requests).
+    pub fn form(mut self, pairs: &[(&str, &str)]) -> RequestBuilder {
+        let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/x-www-form-urlencoded"));
+        self.body = Some(Bytes::from(encoded));
+        self
+    }
+
+    pub fn body(mut self, bytes: Bytes, content_type: &'static str) -> RequestBuilder {
+        self.headers.insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+        self.body = Some(bytes);
+        self
+    }
+
+    pub fn auth(mut self, auth: Auth) -> RequestBuilder {
+        self.auth = auth;
+        self
+    }
+
+    /// Adds a header carrying a bearer token of another scope from the same provider as [`Auth::Bearer`]
+    /// (pipeline-job PUTs carry `x-azureml-token`).
+    pub fn token_header(mut self, name: &'static str, scope: impl Into<String>) -> RequestBuilder {
+        self.token_headers.push((HeaderName::from_static(name), scope.into()));
+        self
+    }
+
+    /// Marks a POST as safe to repeat (the API documents it as read-only or idempotent).
+    pub fn retry_safe(mut self) -> RequestBuilder {
+        self.retry = RetryMode::Idempotent;
+        self
+    }
+
+    /// Statuses returned as a [`Response`] instead of an error (e.g. 404 where absence is a normal answer).
+    pub fn accept(mut self, statuses: &[u16]) -> RequestBuilder {
+        self.accept.extend_from_slice(statuses);
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> RequestBuilder {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Overrides the policy's retry count for this request (a probe that should fail fast uses 0).
+    pub fn max_retries(mut self, n: u32) -> RequestBuilder {
+        self.max_retries = Some(n);
+        self
+    }
+
+    /// Sends the request, retrying as the policy allows, and returns the response of an accepted status.
+    pub async fn send(self) -> Result<Response, Error> {
+        let started = Instant::now();
+        let shown_url = redact(&self.url);
+        let method = self.method.as_str().to_string();
+        let max_retries = self.max_retries.unwrap_or(self.client.policy.max_retries);
+        let mut retries = 0u32;
+        let mut refreshed_after_401 = false;
+        loop {
+            let (request, used_tokens) = self.build_attempt().await?;
+            let client = self.client.client_for(&self.url);
+            tracing::trace!(target: "drift::http", method = %method, url = %shown_url, attempt = retries + 1, "sending");
+            let attempt_started = Instant::now();
+            let outcome = match client.execute(request).await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    let headers = resp.headers().clone();
+                    match resp.bytes().await {
+                        Ok(body) => Ok((status, headers, body)),
+                        Err(e) => Err(e),
+                    }
+                }
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok((status, headers, body)) => {
+                    let code = status.as_u16();
+                    tracing::debug!(
+                        target: "drift::http",
+                        method = %method,
+                        url = %shown_url,
+                        status = code,
+                        ms = attempt_started.elapsed().as_millis() as u64,
+                        "response"
+                    );
+                    if status.is_success() || self.accept.contains(&code) {
+                        return Ok(Response { status: code, headers, body, method, url: shown_url, retries, started });
+                    }
+                    if code == 401 && !refreshed_after_401 && !used_tokens.is_empty() {
+                        // An expired or revoked token: fetch a new one once; a second 401 is a real denial.
+                        refreshed_after_401 = true;
+                        if let Auth::Bearer { provider, .. } = &self.auth {
+                            for (scope, token) in &used_tokens {
+                                provider.invalidate(scope, token);
+                            }
+                        }
+                        tracing::debug!(target: "drift::http", url = %shown_url, "401: refreshing the token once");
+                        continue;
+                    }
+                    if retry::is_retryable_status(code) && retries < max_retries {
+                        retries += 1;
+                        let hint = retry::server_hint(&headers, SystemTime::now());
+                        let delay = self.client.policy.delay(retries, hint, rand::random::<f64>());
+                        tracing::info!(
+                            target: "drift::http",
+                            method = %method,
+                            url = %shown_url,
+                            status = code,
+                            retry = retries,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    let (azure_code, message) = parse_error_body(&headers, &body);
+                    let (request_id, correlation_id) = request_ids(&headers);
+                    return Err(HttpError {
+                        method,
+                        url: shown_url,
+                        status: Some(code),
+                        kind: HttpErrorKind::Status,
+                        code: azure_code,
+                        message,
+                        request_id,
+                        correlation_id,
+                        retries,
+                        elapsed: started.elapsed(),
+                    }
+                    .into());
+                }
+                Err(e) => {
+                    let kind = if e.is_timeout() {
+                        HttpErrorKind::Timeout
+                    } else if e.is_connect() {
+                        HttpErrorKind::Connect
+                    } else {
+                        HttpErrorKind::Transport
+                    };
+                    // A refused connection never reached the server, so even a POST may be repeated.
+                    let may_retry = self.retry == RetryMode::Idempotent || kind == HttpErrorKind::Connect;
+                    if may_retry && retries < max_retries {
+                        retries += 1;
+                        let delay = self.client.policy.delay(retries, None, rand::random::<f64>());
+                        tracing::info!(
+                            target: "drift::http",
+                            method = %method,
+                            url = %shown_url,
+                            error = %describe_transport_error(&e),
+                            retry = retries,
+                            delay_ms = delay.as_millis() as u64,
+                            "retrying"
+                        );
+                        tokio::time::sleep(delay).await;
+                        continue;
+                    }
+                    return Err(HttpError {
+                        method,
+                        url: shown_url,
+                        status: None,
+                        kind,
+                        code: None,
+                        message: describe_transport_error(&e),
+                        request_id: None,
+                        correlation_id: None,
+                        retries,
+                        elapsed: started.elapsed(),
+                    }
+                    .into());
+                }
+            }
+        }
+    }
+
+    /// One attempt's request with fresh tokens/signature; returns the tokens used so a 401 can invalidate them.
+    async fn build_attempt(&self) -> Result<(reqwest::Request, Vec<(String, Secret)>), Error> {
+        let client = self.client.client_for(&self.url);
+        let mut builder = client.request(self.method.clone(), self.url.clone()).headers(self.headers.clone());
+        if let Some(t) = self.timeout {
+            builder = builder.timeout(t);
+        }
+        if let Some(body) = &self.body {
+            builder = builder.body(body.clone());
+        }
+        let mut request = builder.build().map_err(|e| {
+            HttpError::before_send(&self.method, &redact(&self.url), format!("cannot build the request ({e})"))
+        })?;
+        let mut used = Vec::new();
+        match &self.auth {
+            Auth::None => {}
+            Auth::Bearer { provider, scope } => {
+                let token = provider.token(scope).await?;
+                request.headers_mut().insert(AUTHORIZATION, sensitive(&format!("Bearer {}", token.expose()))?);
+                used.push((scope.clone(), token));
+                for (name, extra_scope) in &self.token_headers {
+                    let token = provider.token(extra_scope).await?;
+                    request.headers_mut().insert(name.clone(), sensitive(&format!("Bearer {}", token.expose()))?);
+                    used.push((extra_scope.clone(), token));
+                }
+            }
+            Auth::Signed(signer) => signer.sign(&mut request)?,
+        }
+        Ok((request, used))
+    }
+}
+
+/// A header value hidden from `Debug` output of requests (hyper and reqwest honour the flag).
+fn sensitive(value: &str) -> Result<HeaderValue, Error> {
+    let mut v = HeaderValue::from_str(value).map_err(|_| {
+        Error::Auth(crate::error::AuthError::new("a token contains characters not allowed in HTTP headers"))
+    })?;
+    v.set_sensitive(true);
+    Ok(v)
+}
+
+/// The transport error with its causes, without the URL (errors print the redacted URL themselves).
+fn describe_transport_error(e: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !parts.contains(&text) {
+            parts.push(text);
+        }
+        source = s.source();
+    }
+    let head = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "reading the response failed"
+    } else {
+        "request failed"
+    };
+    if parts.is_empty() { head.to_string() } else { format!("{head}: {}", parts.join(": ")) }
+}
+
+impl HttpError {
+    fn before_send(method: &Method, url: &str, message: String) -> HttpError {
+        HttpError {
+            method: method.as_str().to_string(),
+            url: url.to_string(),
+            status: None,
+            kind: HttpErrorKind::Request,
+            code: None,
+            message,
+            request_id: None,
+            correlation_id: None,
+            retries: 0,
+            elapsed: Duration::ZERO,
+        }
+    }
+}
+
+/// A response with an accepted status, body read in full.
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    method: String,
+    url: String,
+    retries: u32,
+    started: Instant,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn is(&self, status: StatusCode) -> bool {
+        self.status == status.as_u16()
+    }
+
+    /// Decodes the JSON body; a mismatch names the field path (`value[3].properties.status`) and the URL.
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let mut de = serde_json::Deserializer::from_slice(&self.body);
+        serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            let message = if path == "." {
+                format!("unexpected response body: {inner}")
+            } else {
+                format!("unexpected response body at `{path}`: {inner}")
+            };
+            self.error(HttpErrorKind::Decode, None, message).into()
+        })
+    }
+
+    /// An error about this response (an accepted status that the caller still treats as a failure).
+    pub fn error(&self, kind: HttpErrorKind, code: Option<String>, message: impl Into<String>) -> HttpError {
+        let (request_id, correlation_id) = request_ids(&self.headers);
+        HttpError {
+            method: self.method.clone(),
+            url: self.url.clone(),
+            status: Some(self.status),
+            kind,
+            code,
+            message: message.into(),
+            request_id,
+            correlation_id,
+            retries: self.retries,
+            elapsed: self.started.elapsed(),
+        }
+    }
+
+    /// This response as the error it would have been had its status not been accepted.
+    pub fn into_status_error(self) -> HttpError {
+        let (code, message) = parse_error_body(&self.headers, &self.body);
+        self.error(HttpErrorKind::Status, code, message)
+    }
+
+    /// The redacted URL of the request.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}

@@ -1,0 +1,5 @@
+//! The `drift` binary.
+
+fn main() -> std::process::ExitCode {
+    drift::main()
+}

@@ -1,0 +1,330 @@
+//! What drift hands to the outside world: the task-values file (Databricks), GitHub Actions and Azure Pipelines
+//! output variables, and the final report. The only module that writes to stdout.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::error::Error;
+
+/// Databricks rejects a task value whose JSON is larger than this.
+pub const MAX_TASK_VALUE_BYTES: usize = 48 * 1024;
+
+/// Version of the JSON report's shape; bumped on any incompatible change (docs/report.md).
+pub const REPORT_SCHEMA: u32 = 1;
+
+/// Named values a pipeline publishes for the next task (e.g. `data_asset_version`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct TaskValues(BTreeMap<String, Value>);
+
+impl TaskValues {
+    pub fn new() -> TaskValues {
+        TaskValues::default()
+    }
+
+    /// Adds a value; the key must match `^[A-Za-z0-9_]+$` and its JSON fit Databricks' 48 KiB limit.
+    pub fn insert(&mut self, key: &str, value: Value) -> Result<(), Error> {
+        if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(Error::Io(format!("task value key {key:?} must match ^[A-Za-z0-9_]+$")));
+        }
+        let size = serde_json::to_vec(&value).map(|v| v.len()).unwrap_or(usize::MAX);
+        if size > MAX_TASK_VALUE_BYTES {
+            return Err(Error::Io(format!(
+                "task value {key} is {size} bytes of JSON; Databricks accepts at most {MAX_TASK_VALUE_BYTES}"
+            )));
+        }
+        self.0.insert(key.to_string(), value);
+        Ok(())
+    }
+
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.0.get(key)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&String, &Value)> {
+        self.0.iter()
+    }
+}
+
+/// Text form of a value for systems that only take strings (GitHub, Azure Pipelines): strings as they are,
+/// anything else as JSON.
+fn as_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Writes the task-values JSON object to `path` atomically: a temp file in the same directory, fsync, rename.
+/// A reader (the Databricks shim) therefore sees either no file or the whole file.
+pub fn write_task_values_file(path: &Path, values: &TaskValues) -> Result<(), Error> {
+    let fail =
+        |what: &str, e: std::io::Error| Error::Io(format!("cannot {what} task values file {}: {e}", path.display()));
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    let mut bytes =
+        serde_json::to_vec_pretty(values).map_err(|e| Error::Io(format!("cannot encode task values: {e}")))?;
+    bytes.push(b'\n');
+    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(|e| fail("create a temporary file beside the", e))?;
+    tmp.write_all(&bytes).map_err(|e| fail("write the", e))?;
+    tmp.as_file().sync_all().map_err(|e| fail("flush the", e))?;
+    tmp.persist(path).map_err(|e| fail("rename into place the", e.error))?;
+    // Make the rename itself durable where the platform allows opening a directory.
+    if let Ok(d) = std::fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Appends the values to `$GITHUB_OUTPUT` in the multiline-safe `name<<DELIMITER` form.
+pub fn write_github_output(path: &Path, values: &TaskValues) -> Result<(), Error> {
+    let mut text = String::new();
+    for (key, value) in values.iter() {
+        let value = as_text(value);
+        let mut delimiter = format!("drift_{}", random_token());
+        while value.contains(&delimiter) {
+            delimiter = format!("drift_{}", random_token());
+        }
+        text.push_str(&format!("{key}<<{delimiter}\n{value}\n{delimiter}\n"));
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open GITHUB_OUTPUT {}: {e}", path.display())))?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| Error::Io(format!("cannot write GITHUB_OUTPUT {}: {e}", path.display())))
+}
+
+fn random_token() -> String {
+    use rand::Rng;
+    rand::rng().sample_iter(rand::distr::Alphanumeric).take(20).map(char::from).collect()
+}
+
+/// Azure Pipelines logging commands that set output variables (`##vso[task.setvariable …]`).
+pub fn azure_pipelines_lines(values: &TaskValues) -> Vec<String> {
+    values
+        .iter()
+        .map(|(key, value)| {
+            format!("##vso[task.setvariable variable={key};isoutput=true]{}", escape_vso_value(&as_text(value)))
+        })
+        .collect()
+}
+
+/// Escaping Azure Pipelines applies to logging-command data, so a value cannot end the command early.
+fn escape_vso_value(value: &str) -> String {
+    value.replace('%', "%AZP25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+/// Publishes task values everywhere the environment asks for them: the task-values file (flag or
+/// `DRIFT_TASK_VALUES_FILE`), `$GITHUB_OUTPUT`, and Azure Pipelines when `TF_BUILD` is set. Called only on success.
+pub fn publish(
+    values: &TaskValues,
+    task_values_file: Option<&Path>,
+    env: &HashMap<String, String>,
+    stdout: &mut dyn Write,
+) -> Result<(), Error> {
+    if let Some(path) = task_values_file {
+        write_task_values_file(path, values)?;
+        tracing::info!(target: "drift::output", file = %path.display(), "task values written");
+    }
+    if values.is_empty() {
+        return Ok(());
+    }
+    if let Some(path) = env.get("GITHUB_OUTPUT").filter(|p| !p.trim().is_empty()) {
+        write_github_output(Path::new(path), values)?;
+    }
+    if env.get("TF_BUILD").is_some_and(|v| !v.trim().is_empty()) {
+        for line in azure_pipelines_lines(values) {
+            writeln!(stdout, "{line}").map_err(|e| Error::Io(format!("cannot write to stdout: {e}")))?;
+        }
+    }
+    Ok(())
+}
+
+/// `--output text|json`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The final report of a command (schema in docs/report.md).
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub schema: u32,
+    pub tool_version: &'static str,
+    pub command: String,
+    /// `registrator`, `retrainer`, or absent for commands without a pipeline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pipeline: Option<String>,
+    /// Pipeline-specific word: `registered`, `unchanged`, `completed`, `failed`, `planned`, `valid`, `error`…
+    pub outcome: String,
+    pub exit_code: u8,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    pub task_values: TaskValues,
+    /// Pipeline-specific content.
+    pub details: Value,
+    /// Human summary lines for `--output text`; not part of the JSON.
+    #[serde(skip)]
+    pub text: Vec<String>,
+}
+
+impl Report {
+    pub fn new(command: &str, outcome: &str) -> Report {
+        Report {
+            schema: REPORT_SCHEMA,
+            tool_version: env!("CARGO_PKG_VERSION"),
+            command: command.to_string(),
+            pipeline: None,
+            outcome: outcome.to_string(),
+            exit_code: 0,
+            error: None,
+            task_values: TaskValues::new(),
+            details: Value::Object(Default::default()),
+            text: Vec::new(),
+        }
+    }
+
+    /// Writes the report: one JSON line, or the text summary.
+    pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
+        match format {
+            OutputFormat::Json => {
+                let line = serde_json::to_string(self).map_err(std::io::Error::other)?;
+                writeln!(out, "{line}")
+            }
+            OutputFormat::Text => {
+                for line in &self.text {
+                    writeln!(out, "{line}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn values() -> TaskValues {
+        let mut v = TaskValues::new();
+        v.insert("data_asset_version", json!("20261128101500")).unwrap();
+        v
+    }
+
+    #[test]
+    fn keys_and_sizes_are_checked() {
+        let mut v = TaskValues::new();
+        assert!(v.insert("bad-key", json!(1)).is_err());
+        assert!(v.insert("", json!(1)).is_err());
+        assert!(v.insert("ok_Key_1", json!(1)).is_ok());
+        let big = "x".repeat(MAX_TASK_VALUE_BYTES);
+        let err = v.insert("big", json!(big)).unwrap_err().to_string();
+        assert!(err.contains("48") || err.contains("49152"), "{err}");
+        let fits = "x".repeat(MAX_TASK_VALUE_BYTES - 2);
+        assert!(v.insert("fits", json!(fits)).is_ok());
+    }
+
+    #[test]
+    fn task_values_file_is_written_whole_and_replaced_atomically() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tv.json");
+        std::fs::write(&path, "old").unwrap();
+        write_task_values_file(&path, &values()).unwrap();
+        let read: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        assert_eq!(read, json!({"data_asset_version": "20261128101500"}));
+        // No temp files left behind.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+        let missing_dir = dir.path().join("nope/tv.json");
+        assert!(write_task_values_file(&missing_dir, &values()).unwrap_err().to_string().contains("nope"));
+    }
+
+    #[test]
+    fn github_output_uses_the_delimiter_form() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gh");
+        std::fs::write(&path, "earlier=1\n").unwrap();
+        let mut v = values();
+        v.insert("multi", json!("line1\nline2")).unwrap();
+        write_github_output(&path, &v).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], "earlier=1");
+        let (name, delim) = lines[1].split_once("<<").unwrap();
+        assert_eq!(name, "data_asset_version");
+        assert_eq!(lines[2], "20261128101500");
+        assert_eq!(lines[3], delim);
+        let (name, delim) = lines[4].split_once("<<").unwrap();
+        assert_eq!(name, "multi");
+        assert_eq!(&lines[5..8], &["line1", "line2", delim]);
+    }
+
+    #[test]
+    fn azure_pipelines_lines_are_escaped() {
+        let mut v = values();
+        v.insert("odd", json!("50%\nnext")).unwrap();
+        assert_eq!(
+            azure_pipelines_lines(&v),
+            vec![
+                "##vso[task.setvariable variable=data_asset_version;isoutput=true]20261128101500".to_string(),
+                "##vso[task.setvariable variable=odd;isoutput=true]50%AZP25%0Anext".to_string(),
+            ]
+        );
+    }
+
+    #[test]
+    fn publish_follows_the_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let gh = dir.path().join("gh");
+        let tv = dir.path().join("tv.json");
+        let env: HashMap<String, String> =
+            [("GITHUB_OUTPUT".to_string(), gh.display().to_string()), ("TF_BUILD".to_string(), "True".to_string())]
+                .into_iter()
+                .collect();
+        let mut out = Vec::new();
+        publish(&values(), Some(&tv), &env, &mut out).unwrap();
+        assert!(tv.exists());
+        assert!(std::fs::read_to_string(&gh).unwrap().starts_with("data_asset_version<<"));
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "##vso[task.setvariable variable=data_asset_version;isoutput=true]20261128101500\n"
+        );
+        let mut quiet = Vec::new();
+        publish(&values(), None, &HashMap::new(), &mut quiet).unwrap();
+        assert!(quiet.is_empty());
+    }
+
+    #[test]
+    fn report_json_has_the_schema_fields() {
+        let mut r = Report::new("run", "registered");
+        r.pipeline = Some("registrator".into());
+        r.task_values = values();
+        r.text = vec!["hello".into()];
+        let mut out = Vec::new();
+        r.write(OutputFormat::Json, &mut out).unwrap();
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["schema"], 1);
+        assert_eq!(v["command"], "run");
+        assert_eq!(v["pipeline"], "registrator");
+        assert_eq!(v["outcome"], "registered");
+        assert_eq!(v["exit_code"], 0);
+        assert_eq!(v["task_values"]["data_asset_version"], "20261128101500");
+        assert!(v.get("text").is_none() && v.get("error").is_none());
+        let mut text = Vec::new();
+        r.write(OutputFormat::Text, &mut text).unwrap();
+        assert_eq!(text, b"hello\n");
+    }
+}
