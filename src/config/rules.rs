@@ -1,0 +1,164 @@
+//! Azure's naming rules for the values a config names, checked offline so a typo fails in `drift validate` with
+//! the rule spelled out, instead of minutes later as an ARM 400. Each check returns the rule when it fails.
+
+/// Longest `refreshTimeout` accepted: a week. Longer waits are a typo (minutes meant as seconds × 60, say).
+pub(crate) const MAX_REFRESH_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
+
+/// Bounds of `maxConcurrentSubmissions`.
+pub(crate) const MAX_CONCURRENCY: u64 = 64;
+
+pub(crate) fn subscription_id(v: &str) -> Result<(), String> {
+    let groups: Vec<&str> = v.split('-').collect();
+    let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
+    if lengths_ok && groups.iter().all(|g| g.chars().all(|c| c.is_ascii_hexdigit())) {
+        Ok(())
+    } else {
+        Err("a subscription id is a GUID: 8-4-4-4-12 hexadecimal digits, e.g. 00000000-0000-0000-0000-000000000000"
+            .to_string())
+    }
+}
+
+pub(crate) fn resource_group(v: &str) -> Result<(), String> {
+    let len = v.chars().count();
+    let chars_ok = v.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'));
+    if (1..=90).contains(&len) && chars_ok && !v.ends_with('.') {
+        Ok(())
+    } else {
+        Err("a resource group name is 1-90 characters: letters, digits, '_', '-', '.', '(' and ')', not ending in '.'"
+            .to_string())
+    }
+}
+
+pub(crate) fn workspace_name(v: &str) -> Result<(), String> {
+    let mut chars = v.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if first_ok && rest_ok && (3..=33).contains(&v.len()) {
+        Ok(())
+    } else {
+        Err("an Azure ML workspace name is 3-33 characters: letters, digits, '_' and '-', starting with a letter or \
+             digit"
+            .to_string())
+    }
+}
+
+pub(crate) fn storage_account(v: &str) -> Result<(), String> {
+    if (3..=24).contains(&v.len()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
+        Ok(())
+    } else {
+        Err("a storage account name is 3-24 characters: lowercase letters and digits only".to_string())
+    }
+}
+
+pub(crate) fn container(v: &str) -> Result<(), String> {
+    let chars_ok = v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    let ends_ok = !v.starts_with('-') && !v.ends_with('-');
+    if (3..=63).contains(&v.len()) && chars_ok && ends_ok && !v.contains("--") {
+        Ok(())
+    } else {
+        Err("a container name is 3-63 characters: lowercase letters, digits and '-', starting and ending with a \
+             letter or digit, without '--'"
+            .to_string())
+    }
+}
+
+/// Returns the path with its outer `/` removed.
+pub(crate) fn data_path(v: &str) -> Result<String, String> {
+    let trimmed = v.trim_matches('/');
+    if trimmed.trim().is_empty() {
+        return Err("the path of the Delta table inside the container must not be empty (nor only '/')".to_string());
+    }
+    if trimmed.contains('\\') {
+        return Err("use '/' between folders, not '\\'".to_string());
+    }
+    if trimmed.split('/').any(|segment| segment == "..") {
+        return Err("'..' is not allowed in the path; write the path from the container root".to_string());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// A pipeline input name, as Azure ML pipelines name their inputs.
+pub(crate) fn input_name(v: &str) -> Result<(), String> {
+    let mut chars = v.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
+    if first_ok && chars.all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Ok(())
+    } else {
+        Err("a pipeline input name is letters, digits and '_', not starting with a digit (^[A-Za-z_][A-Za-z0-9_]*$)"
+            .to_string())
+    }
+}
+
+/// An ARM api-version: `YYYY-MM-DD`, optionally with `-preview`.
+pub(crate) fn api_version(v: &str) -> Result<(), String> {
+    let date = v.strip_suffix("-preview").unwrap_or(v);
+    let parts: Vec<&str> = date.split('-').collect();
+    let shape_ok = parts.iter().map(|p| p.len()).eq([4, 2, 2]);
+    if shape_ok && parts.iter().all(|p| p.chars().all(|c| c.is_ascii_digit())) {
+        Ok(())
+    } else {
+        Err(format!(
+            "an api-version is a date YYYY-MM-DD, optionally followed by -preview, e.g. {}",
+            super::DEFAULT_API_VERSION
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepted_and_rejected_names() {
+        type Rule = fn(&str) -> Result<(), String>;
+        let cases: &[(Rule, &[&str], &[&str])] = &[
+            (
+                subscription_id,
+                &["0b1f6471-1bf0-4dda-aec3-cb9272f09590", "0B1F6471-1BF0-4DDA-AEC3-CB9272F09590"],
+                &[
+                    "",
+                    "0b1f6471",
+                    "0b1f6471-1bf0-4dda-aec3-cb9272f0959",
+                    "0b1f6471-1bf0-4dda-aec3-cb9272f0959g",
+                    " 0b1f6471-1bf0-4dda-aec3-cb9272f09590",
+                ],
+            ),
+            (
+                resource_group,
+                &["rg", "rg-ml_prod.(eu)", "Ressourcengruppe-ä", &"r".repeat(90)],
+                &["", "rg.", "rg/x", "rg x", &"r".repeat(91)],
+            ),
+            (workspace_name, &["mlw", "ml-ws_01", &"w".repeat(33)], &["ml", "-mlw", "_mlw", "ml.ws", &"w".repeat(34)]),
+            (
+                storage_account,
+                &["abc", "datalake01", &"a".repeat(24)],
+                &["ab", "DataLake", "data-lake", &"a".repeat(25)],
+            ),
+            (
+                container,
+                &["raw", "raw-data-01", "1abc", &"c".repeat(63)],
+                &["ab", "Raw", "raw--data", "-raw", "raw-", "raw_data", "$root", &"c".repeat(64)],
+            ),
+            (input_name, &["training_data", "_x", "X1"], &["", "1x", "training-data", "a b"]),
+            (api_version, &["2025-12-01", "2024-10-01-preview"], &["2025-12", "latest", "2025-12-01-beta"]),
+        ];
+        for (rule, good, bad) in cases {
+            for v in *good {
+                assert!(rule(v).is_ok(), "{v:?} should pass");
+            }
+            for v in *bad {
+                assert!(rule(v).is_err(), "{v:?} should fail");
+            }
+        }
+    }
+
+    #[test]
+    fn data_paths() {
+        assert_eq!(data_path("/delta/tables/sales/").as_deref(), Ok("delta/tables/sales"));
+        assert_eq!(data_path("sales").as_deref(), Ok("sales"));
+        assert_eq!(data_path("a/..b/c").as_deref(), Ok("a/..b/c"));
+        for bad in ["", "/", "///", "a/../b", "..", "a\\b"] {
+            assert!(data_path(bad).is_err(), "{bad:?}");
+        }
+    }
+}
