@@ -1,0 +1,51 @@
+//! The route table. Every service is a module that contributes a Router fragment under its own path prefix (its
+//! "host"); this is the one place they are merged and wrapped in the shared traffic middleware.
+//!
+//! | prefix | service | module |
+//! |---|---|---|
+//! | `/aad/{tenant}/oauth2/v2.0/token` | Entra ID token endpoint | [`aad`] |
+//! | `/msi/token`, `/imds/metadata/identity/oauth2/token` | managed identity | [`managed_identity`] |
+//! | `/kv/{vault}/...` | Key Vault | [`keyvault`] |
+//! | `/arm/...` | Azure Resource Manager | [`arm`] |
+//! | `/blob/{account}`, `/dfs/{account}` | storage (later) | |
+
+pub(crate) mod aad;
+pub(crate) mod arm;
+pub(crate) mod keyvault;
+pub(crate) mod managed_identity;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, StatusCode, Uri};
+use axum::middleware;
+use axum::response::Response;
+use serde_json::json;
+
+use crate::state::AppState;
+use crate::traffic;
+
+pub(crate) fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(aad::routes())
+        .merge(managed_identity::routes())
+        .merge(keyvault::routes(&state))
+        // Azure ML (datastores, data, jobs) will pass its fragment here instead of an empty router.
+        .merge(arm::routes(&state, Router::new()))
+        // Blob (`/blob/{account}/...`) and DFS (`/dfs/{account}/...`) fragments are merged here when they exist.
+        .fallback(no_route)
+        // The traffic middleware has already buffered the body under its own (larger) cap.
+        .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(state.clone(), traffic::middleware))
+        .with_state(state)
+}
+
+/// Paths outside every service's prefix: a drift bug (or a service not faked yet), so say so plainly.
+async fn no_route(method: Method, uri: Uri) -> Response {
+    crate::wire::json(
+        StatusCode::NOT_FOUND,
+        &json!({"error": {
+            "code": "NotFound",
+            "message": format!("drift-sandbox has no service at {method} {}", uri.path()),
+        }}),
+    )
+}

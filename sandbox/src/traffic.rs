@@ -1,0 +1,354 @@
+//! Everything that happens to a request before and after its service sees it: buffering and recording, added
+//! latency, scripted faults, and the response headers every Azure service sets (`x-ms-request-id`, ...).
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, to_bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use crate::ids;
+use crate::state::{AppState, lock};
+
+/// Bodies larger than this are refused with 413. Generous because Blob uploads will come through here too; the whole
+/// body is held in memory for the recording.
+const MAX_BODY_BYTES: usize = 256 * 1024 * 1024;
+
+/// One request as the sandbox received it, with the status it was answered with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// The URL path, still percent-encoded as sent.
+    pub path: String,
+    /// The raw query string without `?`.
+    pub query: Option<String>,
+    /// Header names in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub status: u16,
+}
+
+impl RecordedRequest {
+    /// The first value of a header, matched case-insensitively.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The first decoded value of a query parameter.
+    pub fn query_param(&self, name: &str) -> Option<String> {
+        let query = self.query.as_deref()?;
+        form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == name).map(|(_, v)| v.into_owned())
+    }
+
+    /// The body as text (lossy), for assertions and failure messages.
+    pub fn body_text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A scripted failure: the next `times` requests that match answer with this status, headers and body instead of
+/// reaching their service. They are still delayed by the latency and recorded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fault {
+    /// Matches any method when `None`; otherwise compared case-insensitively.
+    pub method: Option<String>,
+    /// A substring of the request target (path plus `?query`); empty matches every request.
+    pub path_contains: String,
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    /// Sent as `application/json` when it starts with `{` or `[` and no `content-type` header is given.
+    pub body: String,
+    pub times: usize,
+}
+
+impl Default for Fault {
+    /// A single 500 with an empty body on any request.
+    fn default() -> Fault {
+        Fault {
+            method: None,
+            path_contains: String::new(),
+            status: 500,
+            headers: Vec::new(),
+            body: String::new(),
+            times: 1,
+        }
+    }
+}
+
+impl Fault {
+    /// Answers the next request whose target contains `path_contains` with `status`, once.
+    pub fn new(path_contains: impl Into<String>, status: u16) -> Fault {
+        Fault { path_contains: path_contains.into(), status, ..Fault::default() }
+    }
+
+    /// A 429 with `Retry-After`, the throttling answer of ARM and storage.
+    pub fn throttled(path_contains: impl Into<String>, retry_after_secs: u64) -> Fault {
+        Fault::new(path_contains, 429).header("Retry-After", retry_after_secs.to_string()).body(
+            r#"{"error":{"code":"TooManyRequests","message":"The request was throttled (drift-sandbox fault)."}}"#,
+        )
+    }
+
+    /// Only requests with this method match.
+    pub fn method(mut self, method: impl Into<String>) -> Fault {
+        self.method = Some(method.into());
+        self
+    }
+
+    /// Matches this many requests before it is used up.
+    pub fn times(mut self, times: usize) -> Fault {
+        self.times = times;
+        self
+    }
+
+    pub fn header(mut self, name: impl Into<String>, value: impl Into<String>) -> Fault {
+        self.headers.push((name.into(), value.into()));
+        self
+    }
+
+    pub fn body(mut self, body: impl Into<String>) -> Fault {
+        self.body = body.into();
+        self
+    }
+
+    fn matches(&self, method: &str, target: &str) -> bool {
+        self.method.as_deref().is_none_or(|m| m.eq_ignore_ascii_case(method)) && target.contains(&self.path_contains)
+    }
+
+    /// Checks what `into_response` relies on, so a typo in a test fails at `push_fault`, not as a confusing answer.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        StatusCode::from_u16(self.status).map_err(|_| format!("fault status {} is not an HTTP status", self.status))?;
+        for (name, value) in &self.headers {
+            HeaderName::try_from(name.as_str()).map_err(|_| format!("fault header name {name:?} is not valid"))?;
+            HeaderValue::try_from(value.as_str())
+                .map_err(|_| format!("fault header {name} value {value:?} is not valid"))?;
+        }
+        Ok(())
+    }
+
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut headers = HeaderMap::new();
+        for (name, value) in &self.headers {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str()))
+            {
+                headers.append(name, value);
+            }
+        }
+        if !headers.contains_key(header::CONTENT_TYPE) && !self.body.is_empty() {
+            let trimmed = self.body.trim_start();
+            let kind = if trimmed.starts_with('{') || trimmed.starts_with('[') {
+                crate::wire::JSON_CONTENT_TYPE
+            } else {
+                "text/plain; charset=utf-8"
+            };
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(kind));
+        }
+        (status, headers, self.body).into_response()
+    }
+}
+
+/// Recording, latency and faults. Shared by all services.
+pub(crate) struct TrafficState {
+    latency_nanos: AtomicU64,
+    faults: Mutex<Vec<Fault>>,
+    log: Mutex<Log>,
+    /// Arrival order: a request takes its number when it arrives and is filed under it when it completes, so
+    /// `requests()` lists concurrent requests in the order they came in.
+    next_seq: AtomicU64,
+    log_requests: bool,
+}
+
+#[derive(Default)]
+struct Log {
+    entries: Vec<(u64, RecordedRequest)>,
+    /// Requests that arrived before the last `clear_requests` and finish after it are not recorded.
+    cleared_before: u64,
+}
+
+impl TrafficState {
+    pub fn new(latency: Duration, log_requests: bool) -> TrafficState {
+        let traffic = TrafficState {
+            latency_nanos: AtomicU64::new(0),
+            faults: Mutex::new(Vec::new()),
+            log: Mutex::new(Log::default()),
+            next_seq: AtomicU64::new(0),
+            log_requests,
+        };
+        traffic.set_latency(latency);
+        traffic
+    }
+
+    pub fn set_latency(&self, latency: Duration) {
+        let nanos = u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX);
+        self.latency_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    fn latency(&self) -> Duration {
+        Duration::from_nanos(self.latency_nanos.load(Ordering::Relaxed))
+    }
+
+    pub fn push_fault(&self, fault: Fault) {
+        if fault.times > 0 {
+            lock(&self.faults).push(fault);
+        }
+    }
+
+    /// Takes one use of the first (oldest) matching fault.
+    fn take_fault(&self, method: &str, target: &str) -> Option<Fault> {
+        let mut faults = lock(&self.faults);
+        let index = faults.iter().position(|f| f.matches(method, target))?;
+        let fault = faults[index].clone();
+        faults[index].times -= 1;
+        if faults[index].times == 0 {
+            faults.remove(index);
+        }
+        Some(fault)
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        lock(&self.log).entries.iter().map(|(_, r)| r.clone()).collect()
+    }
+
+    pub fn clear_requests(&self) {
+        let mut log = lock(&self.log);
+        log.entries.clear();
+        log.cleared_before = self.next_seq.load(Ordering::SeqCst);
+    }
+
+    fn record(&self, seq: u64, request: RecordedRequest) {
+        let mut log = lock(&self.log);
+        if seq < log.cleared_before {
+            return;
+        }
+        let at = log.entries.partition_point(|(s, _)| *s < seq);
+        log.entries.insert(at, (seq, request));
+    }
+}
+
+/// The outermost middleware: every request, routed or not, passes through here.
+pub(crate) async fn middleware(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let traffic = &state.traffic;
+    let seq = traffic.next_seq.fetch_add(1, Ordering::SeqCst);
+    let started = Instant::now();
+    let (parts, body) = request.into_parts();
+    let method = parts.method.to_string();
+    let path = parts.uri.path().to_string();
+    let query = parts.uri.query().map(str::to_string);
+    let target = parts.uri.path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_else(|| path.clone());
+    let recorded_headers: Vec<(String, String)> = parts
+        .headers
+        .iter()
+        .map(|(k, v)| (k.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect();
+    let request_headers = parts.headers.clone();
+
+    let latency = traffic.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+
+    let (body, mut response) = match to_bytes(body, MAX_BODY_BYTES).await {
+        Err(_) => (
+            Vec::new(),
+            (StatusCode::PAYLOAD_TOO_LARGE, format!("drift-sandbox accepts bodies up to {MAX_BODY_BYTES} bytes"))
+                .into_response(),
+        ),
+        Ok(bytes) => {
+            let response = match traffic.take_fault(&method, &target) {
+                Some(fault) => fault.into_response(),
+                None => next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await,
+            };
+            (bytes.to_vec(), response)
+        }
+    };
+    stamp_headers(&path, &request_headers, response.headers_mut());
+
+    let status = response.status().as_u16();
+    if traffic.log_requests {
+        eprintln!("drift-sandbox: {method} {target} -> {status} ({} ms)", started.elapsed().as_millis());
+    }
+    traffic.record(seq, RecordedRequest { method, path, query, headers: recorded_headers, body, status });
+    response
+}
+
+/// Headers real Azure front ends put on every answer, including errors and throttling: clients log them and the
+/// Azure SDKs read them. Done here, not per service, so faults and unrouted paths carry them too.
+fn stamp_headers(path: &str, request: &HeaderMap, response: &mut HeaderMap) {
+    let fresh = || HeaderValue::try_from(ids::uuid()).unwrap_or_else(|_| HeaderValue::from_static("0"));
+    if !response.contains_key("x-ms-request-id") {
+        response.insert("x-ms-request-id", fresh());
+    }
+    // Services echo the caller's own request id so it can match answers to its logs.
+    if let Some(client_id) = request.get("x-ms-client-request-id")
+        && !response.contains_key("x-ms-client-request-id")
+    {
+        response.insert("x-ms-client-request-id", client_id.clone());
+    }
+    // ARM groups all calls of one operation under a correlation id, echoing the caller's when it sent one.
+    if (path == "/arm" || path.starts_with("/arm/")) && !response.contains_key("x-ms-correlation-request-id") {
+        let value = request.get("x-ms-correlation-request-id").cloned().unwrap_or_else(fresh);
+        response.insert("x-ms-correlation-request-id", value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn recorded(path: &str) -> RecordedRequest {
+        RecordedRequest {
+            method: "GET".into(),
+            path: path.into(),
+            query: Some("a=1&b=x%20y".into()),
+            headers: vec![("authorization".into(), "Bearer t".into())],
+            body: b"hi".to_vec(),
+            status: 200,
+        }
+    }
+
+    #[test]
+    fn faults_match_oldest_first_and_wear_out() {
+        let traffic = TrafficState::new(Duration::ZERO, false);
+        traffic.push_fault(Fault::new("/kv/", 503).times(2));
+        traffic.push_fault(Fault::new("", 500).method("post"));
+        traffic.push_fault(Fault::new("", 418).times(0));
+        assert_eq!(traffic.take_fault("GET", "/arm/x").map(|f| f.status), None);
+        assert_eq!(traffic.take_fault("POST", "/kv/v").map(|f| f.status), Some(503));
+        assert_eq!(traffic.take_fault("GET", "/kv/v?x=1").map(|f| f.status), Some(503));
+        assert_eq!(traffic.take_fault("GET", "/kv/v").map(|f| f.status), None);
+        assert_eq!(traffic.take_fault("POST", "/kv/v").map(|f| f.status), Some(500));
+        assert_eq!(traffic.take_fault("POST", "/kv/v").map(|f| f.status), None);
+    }
+
+    #[test]
+    fn fault_validation() {
+        assert!(Fault::new("", 99).validate().is_err());
+        assert!(Fault::new("", 503).header("bad name", "x").validate().is_err());
+        assert!(Fault::throttled("/arm", 2).validate().is_ok());
+    }
+
+    #[test]
+    fn record_keeps_arrival_order_and_respects_clear() {
+        let traffic = TrafficState::new(Duration::ZERO, false);
+        traffic.next_seq.store(3, Ordering::SeqCst);
+        traffic.record(2, recorded("/b"));
+        traffic.record(0, recorded("/a"));
+        let paths: Vec<_> = traffic.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/a", "/b"]);
+        traffic.clear_requests();
+        traffic.record(1, recorded("/late"));
+        assert!(traffic.requests().is_empty());
+    }
+
+    #[test]
+    fn recorded_request_helpers() {
+        let r = recorded("/x");
+        assert_eq!(r.header("Authorization"), Some("Bearer t"));
+        assert_eq!(r.query_param("b").as_deref(), Some("x y"));
+        assert_eq!(r.body_text(), "hi");
+    }
+}
