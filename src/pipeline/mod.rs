@@ -1,0 +1,48 @@
+//! The two pipelines (registrator, retrainer) and what they share: the session built from config and
+//! credentials, and the options from the command line.
+
+use std::sync::Arc;
+
+use crate::auth::{Credential, ServicePrincipal};
+use crate::cloud::Endpoints;
+use crate::config::{Config, PipelineParams};
+use crate::error::Error;
+use crate::http::HttpClient;
+use crate::output::Report;
+use crate::shutdown::Shutdown;
+
+pub mod retrainer;
+
+/// Command-line choices that shape a pipeline run.
+#[derive(Debug, Clone, Default)]
+pub struct RunOptions {
+    /// `drift plan`: compute and report, write nothing.
+    pub dry_run: bool,
+    pub force: bool,
+    pub no_wait: bool,
+    pub cancel_on_timeout: bool,
+    /// `--data_asset_version`; an empty value (an unresolved Databricks reference) is `None`.
+    pub data_asset_version: Option<String>,
+    /// `--model_name_prefix`, split on commas, blanks dropped.
+    pub model_name_prefixes: Vec<String>,
+}
+
+/// Everything a pipeline needs, resolved once.
+pub struct Session {
+    pub config: Config,
+    pub endpoints: Endpoints,
+    pub http: HttpClient,
+    pub principal: ServicePrincipal,
+    pub credential: Arc<Credential>,
+    pub options: RunOptions,
+    pub shutdown: Shutdown,
+}
+
+/// Runs the pipeline the config selects. A pipeline returns `Ok` with a report whose `exit_code` tells its
+/// outcome (a failed training job is a report, not an error); `Err` means it could not finish.
+pub async fn run(session: &Session) -> Result<Report, Error> {
+    match &session.config.params {
+        PipelineParams::Registrator(_) => Err(Error::Usage("the registrator is not implemented yet".into())),
+        PipelineParams::Retrainer(params) => Box::pin(retrainer::run(session, params)).await,
+    }
+}

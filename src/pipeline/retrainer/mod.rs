@@ -1,0 +1,509 @@
+//! The retrainer: find the newest training job of every model group that reads the configured data assets,
+//! resubmit it on the target version, wait for all, report. Selection, naming and bodies are pure (`select`,
+//! `body`, `assets`); this module is the I/O around them.
+
+pub mod assets;
+pub mod body;
+pub mod select;
+pub mod wait;
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+
+use self::assets::{AssetScope, WorkspaceKey};
+use self::select::{Binding, Candidate, Decision, NamePattern, ResubmitReason, Selection};
+use self::wait::{WaitEnd, Watched};
+use super::Session;
+use crate::azure::ml::MlClient;
+use crate::azure::ml::data::Written;
+use crate::azure::ml::models::JobStatus;
+use crate::config::{ConfigError, RetrainerParams};
+use crate::error::{Error, ExitStatus};
+use crate::output::Report;
+
+/// Polling interval while following a cancel's `Location`.
+const CANCEL_POLL: Duration = Duration::from_secs(2);
+
+/// What happened to one group.
+#[derive(Debug, Clone)]
+struct GroupOutcome {
+    candidate: Candidate,
+    decision: Decision,
+    /// `submitted`, `adopted`, `up_to_date`, `watching`, `would_submit`, `would_adopt`, `submit_failed`, `skipped`.
+    action: &'static str,
+    job_id: Option<String>,
+    display_name: Option<String>,
+    error: Option<String>,
+    error_exit: Option<ExitStatus>,
+    watch: Option<Watched>,
+}
+
+pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, Error> {
+    let config = &session.config;
+    let ml = MlClient::new(
+        session.http.clone(),
+        session.credential.clone(),
+        &session.endpoints,
+        &config.workspace,
+        &config.api_version,
+    );
+    let bindings = bindings(params, &config.origin)?;
+    let (target, target_source) = match &session.options.data_asset_version {
+        Some(v) => (v.clone(), "flag"),
+        None => (latest_common_version(&ml, &bindings).await?, "latest"),
+    };
+    tracing::info!(target: "drift::retrainer", version = %target, source = target_source, "target data version");
+
+    let ws = &config.workspace;
+    let here = WorkspaceKey::new(&ws.subscription_id, &ws.resource_group, &ws.workspace_name);
+    let mut selection =
+        Selection::new(NamePattern::new(session.options.model_name_prefixes.clone()), bindings.clone(), here);
+    let scan_started = Instant::now();
+    let mut pager = ml.list_pipeline_jobs()?;
+    loop {
+        let page = tokio::select! {
+            page = pager.next_page() => page?,
+            why = session.shutdown.wait() => return Err(Error::Interrupted(format!("{why} while listing jobs"))),
+        };
+        let Some(jobs) = page else { break };
+        for job in &jobs {
+            selection.offer(job);
+        }
+    }
+    tracing::info!(
+        target: "drift::retrainer",
+        pages = pager.pages(),
+        ms = scan_started.elapsed().as_millis() as u64,
+        "{}",
+        selection.explain()
+    );
+    let mut report = Report::new(if session.options.dry_run { "plan" } else { "run" }, "");
+    report.pipeline = Some("retrainer".into());
+    let scan = json!({
+        "jobsSeen": selection.seen,
+        "jobsInScope": selection.in_scope,
+        "pages": pager.pages(),
+        "excluded": selection.excluded,
+    });
+    let candidates = selection.newest_per_group();
+    if candidates.is_empty() {
+        let message = format!("no training job in scope: {}", selection.explain());
+        report.outcome = "no_jobs".into();
+        report.exit_code = ExitStatus::Failed.code();
+        report.error = Some(message.clone());
+        report.details = json!({"targetVersion": target, "targetSource": target_source, "scan": scan, "groups": []});
+        report.text = vec![message];
+        return Ok(report);
+    }
+
+    let mut outcomes: Vec<GroupOutcome> = candidates
+        .into_iter()
+        .map(|candidate| {
+            let decision = select::decide(&candidate, &target, session.options.force);
+            let (action, watch) = match &decision {
+                Decision::UpToDate => ("up_to_date", None),
+                Decision::WatchExisting => {
+                    ("watching", Some(Watched::new(candidate.job_name.clone(), candidate.status.clone())))
+                }
+                Decision::Resubmit(_) => ("pending", None),
+            };
+            let job_id = matches!(decision, Decision::WatchExisting).then(|| candidate.job_name.clone());
+            GroupOutcome {
+                display_name: job_id.as_ref().map(|_| candidate.display_name.clone()),
+                candidate,
+                decision,
+                action,
+                job_id,
+                error: None,
+                error_exit: None,
+                watch,
+            }
+        })
+        .collect();
+
+    // Submit (or, for plan, look up) every group that needs a new job, a bounded number at a time.
+    let concurrency = params.max_concurrency.max(1);
+    let input_names: Vec<(String, String)> =
+        bindings.iter().map(|b| (b.input_name.clone(), b.asset.name.clone())).collect();
+    let ctx = SubmitCtx { ml: &ml, session, target: &target, inputs: &input_names };
+    let pending: Vec<usize> =
+        outcomes.iter().enumerate().filter(|(_, o)| o.action == "pending").map(|(i, _)| i).collect();
+    let results: Vec<(usize, GroupOutcome)> = futures_util::stream::iter(pending)
+        .map(|i| {
+            let outcome = outcomes[i].clone();
+            let ctx = &ctx;
+            async move { (i, submit(ctx, outcome).await) }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    for (i, outcome) in results {
+        outcomes[i] = outcome;
+    }
+
+    if session.options.dry_run {
+        report.outcome = "planned".into();
+        finish_report(&mut report, &ml, &input_names, &outcomes, &target, target_source, scan, None);
+        return Ok(report);
+    }
+
+    let mut watched: Vec<(usize, Watched)> =
+        outcomes.iter().enumerate().filter_map(|(i, o)| o.watch.clone().map(|w| (i, w))).collect();
+    let interrupted_early = session.shutdown.requested();
+    let end = if session.options.no_wait || watched.is_empty() {
+        None
+    } else if let Some(why) = interrupted_early {
+        Some(WaitEnd::Interrupted(why))
+    } else {
+        let mut jobs: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+        let end =
+            wait::wait_all(&ml, &mut jobs, params.refresh_delay, params.refresh_timeout, &session.shutdown, &|_| {})
+                .await;
+        for ((_, w), updated) in watched.iter_mut().zip(jobs) {
+            *w = updated;
+        }
+        Some(end)
+    };
+    let cancel = session.options.cancel_on_timeout || params.cancel_on_timeout;
+    let mut canceled = Vec::new();
+    if cancel && matches!(end, Some(WaitEnd::TimedOut | WaitEnd::Interrupted(_))) {
+        canceled = cancel_unfinished(&ml, &watched).await;
+    }
+    for (i, w) in watched {
+        outcomes[i].watch = Some(w);
+    }
+
+    let failed: Vec<&GroupOutcome> = outcomes
+        .iter()
+        .filter(|o| {
+            o.watch.as_ref().is_some_and(|w| w.is_terminal() && !w.status.as_ref().is_some_and(JobStatus::is_success))
+        })
+        .collect();
+    let submit_errors: Vec<&GroupOutcome> = outcomes.iter().filter(|o| o.error_exit.is_some()).collect();
+    let (outcome, status, message) = match &end {
+        Some(WaitEnd::Interrupted(why)) => (
+            "interrupted",
+            ExitStatus::Interrupted,
+            Some(format!("{why}: stopped waiting{}", cancel_note(&canceled, cancel))),
+        ),
+        Some(WaitEnd::TimedOut) => (
+            "timed_out",
+            ExitStatus::Timeout,
+            Some(format!(
+                "timed out after {} s waiting for training jobs{}",
+                params.refresh_timeout.as_secs(),
+                cancel_note(&canceled, cancel)
+            )),
+        ),
+        _ if !submit_errors.is_empty() => (
+            "failed",
+            submit_errors[0].error_exit.unwrap_or(ExitStatus::Azure),
+            Some(format!(
+                "{} group(s) could not be submitted: {}",
+                submit_errors.len(),
+                submit_errors
+                    .iter()
+                    .map(|o| format!("{}: {}", o.candidate.group, o.error.as_deref().unwrap_or("")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+        ),
+        _ if !failed.is_empty() => (
+            "failed",
+            ExitStatus::Failed,
+            Some(format!(
+                "{} training job(s) did not complete: {}",
+                failed.len(),
+                failed
+                    .iter()
+                    .map(|o| format!(
+                        "{} {} {}",
+                        o.candidate.group,
+                        o.job_id.as_deref().unwrap_or(""),
+                        o.watch.as_ref().and_then(|w| w.status.as_ref()).map(JobStatus::as_str).unwrap_or("")
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+        ),
+        None if session.options.no_wait && !watched_any(&outcomes) => ("up_to_date", ExitStatus::Success, None),
+        None if session.options.no_wait => ("submitted", ExitStatus::Success, None),
+        None => ("up_to_date", ExitStatus::Success, None),
+        Some(WaitEnd::AllTerminal) => ("completed", ExitStatus::Success, None),
+    };
+    report.outcome = outcome.into();
+    report.exit_code = status.code();
+    report.error = message;
+    finish_report(
+        &mut report,
+        &ml,
+        &input_names,
+        &outcomes,
+        &target,
+        target_source,
+        scan,
+        end.as_ref().map(|_| canceled),
+    );
+    Ok(report)
+}
+
+fn watched_any(outcomes: &[GroupOutcome]) -> bool {
+    outcomes.iter().any(|o| o.watch.is_some())
+}
+
+fn cancel_note(canceled: &[String], cancel: bool) -> String {
+    if !cancel {
+        "; unfinished jobs keep running (set cancelOnTimeout: true or --cancel-on-timeout to cancel them)".into()
+    } else if canceled.is_empty() {
+        String::new()
+    } else {
+        format!("; cancel requested for {}", canceled.join(", "))
+    }
+}
+
+/// The configured `dataAssets`, parsed; a value that is not an asset reference is a config error.
+fn bindings(params: &RetrainerParams, origin: &str) -> Result<Vec<Binding>, Error> {
+    params
+        .data_assets
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let asset =
+                assets::parse(&b.asset).filter(|a| matches!(a.scope, AssetScope::Workspace(_))).ok_or_else(|| {
+                    ConfigError {
+                        file: origin.to_string(),
+                        key: Some(format!("Processing.parameters.dataAssets[{i}].value")),
+                        message: format!(
+                            "{:?} is not a workspace data asset; write its name (sales), azureml:sales, or its ARM id",
+                            b.asset
+                        ),
+                    }
+                })?;
+            Ok(Binding { input_name: b.input_name.clone(), asset })
+        })
+        .collect()
+}
+
+/// The newest version every configured asset has in common; they must agree (the registrator writes them
+/// together), otherwise retraining on one of them would mix data states.
+async fn latest_common_version(ml: &MlClient, bindings: &[Binding]) -> Result<String, Error> {
+    let mut names: Vec<&str> = bindings.iter().map(|b| b.asset.name.as_str()).collect();
+    names.dedup();
+    let mut found: Vec<(String, String)> = Vec::new();
+    for name in names {
+        match ml.latest_data_version(name).await? {
+            Some(v) => found.push((name.to_string(), v.name)),
+            None => {
+                return Err(Error::Usage(format!(
+                    "data asset {name} has no versions in workspace {}; register it first or pass --data_asset_version",
+                    ml.workspace().workspace_name
+                )));
+            }
+        }
+    }
+    let first = found[0].1.clone();
+    if found.iter().any(|(_, v)| *v != first) {
+        let listing: Vec<String> = found.iter().map(|(n, v)| format!("{n}: {v}")).collect();
+        return Err(Error::Usage(format!(
+            "the configured data assets disagree on their latest version ({}); pass --data_asset_version",
+            listing.join(", ")
+        )));
+    }
+    Ok(first)
+}
+
+struct SubmitCtx<'a> {
+    ml: &'a MlClient,
+    session: &'a Session,
+    target: &'a str,
+    inputs: &'a [(String, String)],
+}
+
+/// Submits one group's new job, or adopts the one a previous run already created under the same id.
+async fn submit(ctx: &SubmitCtx<'_>, mut outcome: GroupOutcome) -> GroupOutcome {
+    let c = &outcome.candidate;
+    let id = body::job_id(&c.group, &c.job_name, ctx.target);
+    outcome.job_id = Some(id.clone());
+    if ctx.session.shutdown.requested().is_some() {
+        outcome.action = "skipped";
+        return outcome;
+    }
+    match submit_inner(ctx, &id, &c.group, &c.job_name).await {
+        Ok((action, display_name, status)) => {
+            outcome.action = action;
+            outcome.display_name = display_name;
+            if !ctx.session.options.dry_run {
+                outcome.watch = Some(Watched::new(id, status));
+            }
+        }
+        Err(e) => {
+            tracing::error!(target: "drift::retrainer", group = %c.group, "submission failed: {e}");
+            outcome.action = "submit_failed";
+            outcome.error_exit = Some(e.exit_status());
+            outcome.error = Some(e.to_string());
+        }
+    }
+    outcome
+}
+
+async fn submit_inner(
+    ctx: &SubmitCtx<'_>,
+    id: &str,
+    group: &str,
+    base_job: &str,
+) -> Result<(&'static str, Option<String>, Option<JobStatus>), Error> {
+    if let Some(existing) = ctx.ml.get_job(id).await? {
+        let action = if ctx.session.options.dry_run { "would_adopt" } else { "adopted" };
+        tracing::info!(target: "drift::retrainer", group, job = id, "{action}: the job for this version already exists");
+        return Ok((action, existing.display_name().map(str::to_string), existing.status()));
+    }
+    if ctx.session.options.dry_run {
+        return Ok(("would_submit", None, None));
+    }
+    let base = ctx
+        .ml
+        .get_job(base_job)
+        .await?
+        .ok_or_else(|| Error::Failed(format!("base job {base_job} disappeared before it could be copied")))?;
+    let display_name = body::display_name(group, Utc::now(), &body::random_suffix());
+    let inputs: Vec<(&str, &str)> = ctx.inputs.iter().map(|(i, a)| (i.as_str(), a.as_str())).collect();
+    let change = body::Resubmission {
+        workspace: ctx.ml.workspace(),
+        inputs,
+        target: ctx.target,
+        display_name: &display_name,
+        base_job,
+    };
+    let new_body =
+        body::build_body(&base.0, &change).map_err(|m| Error::Failed(format!("base job {base_job}: {m}")))?;
+    let (written, job) = ctx.ml.put_job(id, &new_body).await?;
+    let action = match written {
+        Written::Created => "submitted",
+        // The id existed after all (a concurrent run won the race): same job, adopt it.
+        Written::Updated => "adopted",
+    };
+    tracing::info!(target: "drift::retrainer", group, job = id, display_name = %display_name, "{action}");
+    Ok((action, Some(display_name), job.status()))
+}
+
+/// Requests cancellation of every unfinished job; returns the ids asked.
+async fn cancel_unfinished(ml: &MlClient, watched: &[(usize, Watched)]) -> Vec<String> {
+    let ids: Vec<String> = watched.iter().filter(|(_, w)| !w.is_terminal()).map(|(_, w)| w.job_id.clone()).collect();
+    let results: Vec<(String, Result<_, Error>)> = futures_util::stream::iter(ids)
+        .map(|id| async move {
+            let r = ml.cancel_job(&id, CANCEL_POLL).await;
+            (id, r)
+        })
+        .buffer_unordered(wait::MAX_CONCURRENT_POLLS)
+        .collect()
+        .await;
+    let mut asked = Vec::new();
+    for (id, r) in results {
+        match r {
+            Ok(_) => {
+                tracing::warn!(target: "drift::retrainer", job = %id, "cancel requested");
+                asked.push(id);
+            }
+            Err(e) => tracing::error!(target: "drift::retrainer", job = %id, "cancel failed: {e}"),
+        }
+    }
+    asked.sort();
+    asked
+}
+
+fn finish_report(
+    report: &mut Report,
+    ml: &MlClient,
+    inputs: &[(String, String)],
+    outcomes: &[GroupOutcome],
+    target: &str,
+    target_source: &str,
+    scan: Value,
+    canceled: Option<Vec<String>>,
+) {
+    let groups: Vec<Value> = outcomes
+        .iter()
+        .map(|o| {
+            let c = &o.candidate;
+            let job = o.job_id.as_ref().map(|id| {
+                let w = o.watch.as_ref();
+                json!({
+                    "id": id,
+                    "displayName": o.display_name,
+                    "status": w.and_then(|w| w.status.as_ref()).map(JobStatus::as_str),
+                    "durationSeconds": w.and_then(|w| w.finished.map(|f| f.duration_since(w.since).as_secs())),
+                    "lastPollError": w.and_then(|w| w.last_error.clone()),
+                    "studioUrl": ml.studio_job_url(id),
+                })
+            });
+            let reason = match &o.decision {
+                Decision::UpToDate => "already on the target version and completed".to_string(),
+                Decision::WatchExisting => "already on the target version and still running".to_string(),
+                Decision::Resubmit(ResubmitReason::NewVersion) => "reads an older version".to_string(),
+                Decision::Resubmit(ResubmitReason::Forced) => "--force".to_string(),
+                Decision::Resubmit(ResubmitReason::PreviousFailed(s)) => {
+                    format!("already on the target version but ended {s}; retrying")
+                }
+            };
+            let inputs = report_inputs(c, inputs, target);
+            json!({
+                "group": c.group,
+                "action": o.action,
+                "reason": reason,
+                "baseJob": {"id": c.job_name, "displayName": c.display_name, "status": c.status.as_ref().map(JobStatus::as_str), "studioUrl": ml.studio_job_url(&c.job_name)},
+                "job": job,
+                "inputs": inputs,
+                "error": o.error,
+            })
+        })
+        .collect();
+    report.details = json!({
+        "targetVersion": target,
+        "targetSource": target_source,
+        "scan": scan,
+        "groups": groups,
+        "canceled": canceled,
+    });
+    let mut text = vec![format!("retrainer: target data version {target} ({target_source})")];
+    for o in outcomes {
+        let status = o.watch.as_ref().and_then(|w| w.status.as_ref()).map(JobStatus::as_str).unwrap_or("-");
+        let duration = o
+            .watch
+            .as_ref()
+            .and_then(|w| w.finished.map(|f| f.duration_since(w.since)))
+            .map(|d| format!(" in {}", human(d)))
+            .unwrap_or_default();
+        let job = o.job_id.as_deref().unwrap_or(&o.candidate.job_name);
+        text.push(format!(
+            "  {:<20} {:<13} {} {}{}  {}",
+            o.candidate.group,
+            o.action,
+            job,
+            status,
+            duration,
+            ml.studio_job_url(job)
+        ));
+        if let Some(e) = &o.error {
+            text.push(format!("      error: {e}"));
+        }
+    }
+    text.push(format!("outcome: {}", report.outcome));
+    report.text = text;
+}
+
+/// For each configured input: the asset, the version the base job reads, and the version the new job reads.
+fn report_inputs(c: &Candidate, inputs: &[(String, String)], target: &str) -> serde_json::Map<String, Value> {
+    inputs
+        .iter()
+        .zip(&c.input_versions)
+        .map(|((input, asset), from)| (input.clone(), json!({"asset": asset, "from": from, "to": target})))
+        .collect()
+}
+
+fn human(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 { format!("{}h{:02}m", s / 3600, (s % 3600) / 60) } else { format!("{}m{:02}s", s / 60, s % 60) }
+}

@@ -1,0 +1,146 @@
+//! Waiting for submitted jobs: every `refreshDelay` all unfinished jobs are polled concurrently (one round trip a
+//! cycle, not one per job), until each is terminal, `refreshTimeout` passes, or shutdown is requested.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+
+use crate::azure::ml::MlClient;
+use crate::azure::ml::models::JobStatus;
+use crate::shutdown::Shutdown;
+
+/// Most polls in flight at once; far above the usual handful of model groups, low enough to stay clear of ARM's
+/// per-principal read throttling for workspaces with hundreds of groups.
+pub const MAX_CONCURRENT_POLLS: usize = 64;
+
+/// One job being watched.
+#[derive(Debug, Clone)]
+pub struct Watched {
+    pub job_id: String,
+    pub status: Option<JobStatus>,
+    /// When drift started watching (submission or adoption).
+    pub since: Instant,
+    /// When drift first saw it terminal.
+    pub finished: Option<Instant>,
+    /// The last polling error, cleared by the next successful poll.
+    pub last_error: Option<String>,
+}
+
+impl Watched {
+    pub fn new(job_id: String, status: Option<JobStatus>) -> Watched {
+        let finished = status.as_ref().filter(|s| s.is_terminal()).map(|_| Instant::now());
+        Watched { job_id, status, since: Instant::now(), finished, last_error: None }
+    }
+
+    pub fn is_terminal(&self) -> bool {
+        self.status.as_ref().is_some_and(JobStatus::is_terminal)
+    }
+}
+
+/// How waiting ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WaitEnd {
+    AllTerminal,
+    TimedOut,
+    Interrupted(&'static str),
+}
+
+/// Polls until every job is terminal, the timeout passes, or shutdown. Transient poll errors (after the HTTP
+/// layer's own retries) are logged and the job is polled again next cycle.
+pub async fn wait_all(
+    ml: &MlClient,
+    jobs: &mut [Watched],
+    delay: Duration,
+    timeout: Duration,
+    shutdown: &Shutdown,
+    progress: &dyn Fn(&[Watched]),
+) -> WaitEnd {
+    let started = Instant::now();
+    loop {
+        poll_once(ml, jobs).await;
+        progress(jobs);
+        tracing::info!(target: "drift::retrainer", "{}", summary_line(jobs, started.elapsed()));
+        if jobs.iter().all(Watched::is_terminal) {
+            return WaitEnd::AllTerminal;
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= timeout {
+            return WaitEnd::TimedOut;
+        }
+        let nap = delay.min(timeout - elapsed);
+        tokio::select! {
+            _ = tokio::time::sleep(nap) => {}
+            why = shutdown.wait() => return WaitEnd::Interrupted(why),
+        }
+    }
+}
+
+/// One cycle: GET every unfinished job concurrently.
+pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
+    let pending: Vec<(usize, String)> =
+        jobs.iter().enumerate().filter(|(_, j)| !j.is_terminal()).map(|(i, j)| (i, j.job_id.clone())).collect();
+    let results: Vec<(usize, Result<Option<JobStatus>, String>)> = futures_util::stream::iter(pending)
+        .map(|(i, id)| async move {
+            let result = match ml.get_job(&id).await {
+                Ok(Some(job)) => Ok(job.status()),
+                Ok(None) => Err(format!("job {id} not found")),
+                Err(e) => Err(e.to_string()),
+            };
+            (i, result)
+        })
+        .buffer_unordered(MAX_CONCURRENT_POLLS)
+        .collect()
+        .await;
+    for (i, result) in results {
+        let job = &mut jobs[i];
+        match result {
+            Ok(status) => {
+                job.last_error = None;
+                if status.as_ref().is_some_and(JobStatus::is_terminal) && job.finished.is_none() {
+                    job.finished = Some(Instant::now());
+                }
+                job.status = status;
+            }
+            Err(message) => {
+                tracing::warn!(target: "drift::retrainer", job = %job.job_id, "polling failed, will retry next cycle: {message}");
+                job.last_error = Some(message);
+            }
+        }
+    }
+}
+
+/// `3 jobs after 120 s: 1 Completed, 2 Running` — the per-cycle progress line.
+pub fn summary_line(jobs: &[Watched], elapsed: Duration) -> String {
+    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+    for j in jobs {
+        let key = match (&j.status, &j.last_error) {
+            (_, Some(_)) => "poll error",
+            (Some(s), None) => s.as_str(),
+            (None, None) => "no status",
+        };
+        *counts.entry(key).or_default() += 1;
+    }
+    let parts: Vec<String> = counts.iter().map(|(k, n)| format!("{n} {k}")).collect();
+    format!("{} jobs after {} s: {}", jobs.len(), elapsed.as_secs(), parts.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summary_counts_each_status() {
+        let mut a = Watched::new("a".into(), Some(JobStatus::Running));
+        let b = Watched::new("b".into(), Some(JobStatus::Completed));
+        let c = Watched::new("c".into(), Some(JobStatus::Running));
+        let d = Watched::new("d".into(), Some(JobStatus::Other("Hibernating".into())));
+        assert!(b.is_terminal() && b.finished.is_some());
+        assert!(!d.is_terminal());
+        a.last_error = Some("503".into());
+        assert_eq!(
+            summary_line(&[a, b, c, d], Duration::from_secs(61)),
+            "4 jobs after 61 s: 1 Completed, 1 Hibernating, 1 Running, 1 poll error"
+        );
+    }
+}

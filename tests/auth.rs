@@ -1,0 +1,282 @@
+//! Credentials end to end against the sandbox: environment, Key Vault via managed identity (App Service and
+//! IMDS), workload identity and the Azure CLI; token caching, refresh before expiry, refresh on 401.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::*;
+use drift::auth::{Credential, TokenSource};
+use drift::cloud::{CloudName, Endpoints};
+use drift::http::{Auth, HttpClient, RetryPolicy, TokenProvider};
+use drift_sandbox::{Sandbox, SandboxOptions};
+
+fn describe(env: &[(String, String)], extra: &[&str]) -> Outcome {
+    let mut args = vec!["--output", "json", "auth", "describe"];
+    args.extend_from_slice(extra);
+    drift(&args, env)
+}
+
+fn with(mut env: Vec<(String, String)>, pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    env.extend(pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env
+}
+
+fn vault_sandbox() -> Sandbox {
+    let sb = sandbox();
+    sb.add_vault_secret(VAULT, "ApplicationID", CLIENT_ID);
+    sb.add_vault_secret(VAULT, "ApplicationPassword", CLIENT_SECRET);
+    sb.add_vault_secret(VAULT, "TenantID", TENANT);
+    sb
+}
+
+#[test]
+fn environment_credentials_are_used_first() {
+    let sb = vault_sandbox();
+    let out = describe(&sp_env(&sb), &["--vault_name", VAULT]);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["source"], "environment");
+    assert_eq!(r["details"]["clientId"], CLIENT_ID);
+    assert_eq!(r["details"]["tokenVerified"], true);
+    assert!(calls(&sb, "/kv/").is_empty(), "Key Vault must not be read when the environment has credentials");
+    assert_eq!(token_requests(&sb), 1);
+}
+
+#[test]
+fn tenant_flag_fills_a_missing_tenant_variable() {
+    let sb = sandbox();
+    let env: Vec<_> = sp_env(&sb).into_iter().filter(|(k, _)| k != "AZURE_TENANT_ID").collect();
+    describe(&env, &["--tenant", TENANT]).assert_code(0);
+    let out = describe(&env, &[]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("AZURE_TENANT_ID") && out.stderr.contains("--tenant"), "{}", out.stderr);
+}
+
+#[test]
+fn key_vault_read_with_app_service_managed_identity() {
+    let sb = vault_sandbox();
+    sb.set_managed_identity("mi-principal");
+    let mut env = base_env(&sb);
+    env.extend(sb.managed_identity_env());
+    let out = describe(&env, &["--vault_name", VAULT]);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["source"], "keyvault");
+    assert_eq!(r["details"]["vault"], VAULT);
+    assert_eq!(r["details"]["vaultReadWith"], "managed identity (IDENTITY_ENDPOINT)");
+    assert_eq!(r["details"]["tenantId"], TENANT);
+    assert_eq!(calls(&sb, "/msi/token").len(), 1, "one MI token for three secrets");
+    assert_eq!(calls(&sb, "/kv/").len(), 3);
+}
+
+#[test]
+fn key_vault_read_with_imds_and_tenant_from_flag() {
+    let sb = sandbox();
+    sb.add_vault_secret(VAULT, "ApplicationID", CLIENT_ID);
+    sb.add_vault_secret(VAULT, "ApplicationPassword", CLIENT_SECRET);
+    sb.set_managed_identity("vm-principal");
+    let out = describe(&base_env(&sb), &["--vault_name", VAULT, "--tenant", TENANT]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["vaultReadWith"], "managed identity (IMDS)");
+    // Without TenantID in the vault and without --tenant there is no tenant.
+    let out = describe(&base_env(&sb), &["--vault_name", VAULT]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("TenantID") && out.stderr.contains("--tenant"), "{}", out.stderr);
+}
+
+#[test]
+fn key_vault_read_with_workload_identity() {
+    let sb = vault_sandbox();
+    let wi_client = "0d0d0d0d-1111-2222-3333-444444444444";
+    sb.add_federated_credential(TENANT, wi_client, "federated-jwt-from-the-platform");
+    let (_dir, token_file) = write_temp("token", "federated-jwt-from-the-platform\n");
+    let env = with(
+        base_env(&sb),
+        &[("AZURE_FEDERATED_TOKEN_FILE", &token_file), ("AZURE_CLIENT_ID", wi_client), ("AZURE_TENANT_ID", TENANT)],
+    );
+    let out = describe(&env, &["--vault_name", VAULT]);
+    out.assert_code(0);
+    let r = out.report();
+    assert!(r["details"]["vaultReadWith"].as_str().unwrap().starts_with("workload identity"), "{r}");
+    assert_eq!(r["details"]["clientId"], CLIENT_ID, "acts as the vault's service principal, not the workload identity");
+}
+
+#[cfg(unix)]
+#[test]
+fn key_vault_read_with_the_azure_cli() {
+    use std::os::unix::fs::PermissionsExt;
+    let sb = vault_sandbox();
+    // A stand-in `az` that hands out a token the sandbox issued to the managed identity.
+    sb.set_managed_identity("cli-user");
+    let client = reqwest::blocking_get_token(&sb);
+    let dir = tempfile::tempdir().unwrap();
+    let az = dir.path().join("az");
+    let expires = chrono::Utc::now().timestamp() + 3600;
+    std::fs::write(
+        &az,
+        format!(
+            "#!/bin/sh\necho \"$@\" > \"$(dirname \"$0\")/args\"\necho '{{\"accessToken\":\"{client}\",\"expires_on\":{expires},\"tokenType\":\"Bearer\"}}'\n"
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&az, std::fs::Permissions::from_mode(0o755)).unwrap();
+    sb.clear_managed_identity();
+    let mut env: Vec<_> =
+        base_env(&sb).into_iter().filter(|(k, _)| k != "PATH" && k != "DRIFT_IMDS_ENDPOINT").collect();
+    env.push(("PATH".into(), dir.path().display().to_string()));
+    // No IMDS here: point it at a closed port so the probe fails fast.
+    env.push(("DRIFT_IMDS_ENDPOINT".into(), "http://127.0.0.1:9".into()));
+    let out = describe(&env, &["--vault_name", VAULT]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["vaultReadWith"], "Azure CLI (az account get-access-token)");
+    let args = std::fs::read_to_string(dir.path().join("args")).unwrap();
+    assert!(
+        args.contains("account get-access-token") && args.contains("--scope https://vault.azure.net/.default"),
+        "{args}"
+    );
+}
+
+/// Gets a Key Vault token from the sandbox's IMDS, as a real `az` would have obtained one from AAD.
+mod reqwest {
+    pub fn blocking_get_token(sb: &drift_sandbox::Sandbox) -> String {
+        let url = format!(
+            "{}/imds/metadata/identity/oauth2/token?api-version=2018-02-01&resource=https://vault.azure.net",
+            sb.url()
+        );
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        rt.block_on(async {
+            let http = drift::http::HttpClient::new(drift::http::RetryPolicy::default()).unwrap();
+            let r = http.get(&url).unwrap().header("metadata", "true").unwrap().send().await.unwrap();
+            let v: serde_json::Value = r.json().unwrap();
+            v["access_token"].as_str().unwrap().to_string()
+        })
+    }
+}
+
+#[test]
+fn no_identity_for_key_vault_is_exit_3_listing_what_was_tried() {
+    let sb = vault_sandbox();
+    let env: Vec<_> = base_env(&sb).into_iter().filter(|(k, _)| k != "DRIFT_IMDS_ENDPOINT").collect();
+    let env = with(env, &[("DRIFT_IMDS_ENDPOINT", "http://127.0.0.1:9")]);
+    let out = describe(&env, &["--vault_name", VAULT]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("managed identity (IMDS") && out.stderr.contains("Azure CLI"), "{}", out.stderr);
+}
+
+#[test]
+fn missing_and_rejected_credentials_are_exit_3() {
+    let sb = sandbox();
+    let out = describe(&base_env(&sb), &[]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("AZURE_CLIENT_ID") && out.stderr.contains("--vault_name"));
+    let env = with(
+        base_env(&sb),
+        &[("AZURE_CLIENT_ID", CLIENT_ID), ("AZURE_CLIENT_SECRET", "wrong"), ("AZURE_TENANT_ID", TENANT)],
+    );
+    let out = describe(&env, &[]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("invalid_client") && out.stderr.contains("AADSTS7000215"), "{}", out.stderr);
+    assert!(!out.stderr.contains("wrong"), "the rejected secret must not be echoed");
+    // A vault without the secrets.
+    sb.set_managed_identity("mi");
+    let out = describe(&base_env(&sb), &["--vault_name", "empty-vault"]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("ApplicationID or ApplicationPassword"), "{}", out.stderr);
+}
+
+#[test]
+fn base64_encoded_secrets_are_decoded_when_the_config_says_so() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let sb = sandbox();
+    sb.set_managed_identity("mi");
+    sb.add_vault_secret(VAULT, "ApplicationID", &b64(CLIENT_ID));
+    sb.add_vault_secret(VAULT, "ApplicationPassword", &b64(CLIENT_SECRET));
+    sb.add_vault_secret(VAULT, "TenantID", &b64(TENANT));
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/retrainer.yaml")).unwrap();
+    let (_d, plain) = write_temp("plain.yaml", &config);
+    let (_e, encoded) =
+        write_temp("b64.yaml", &config.replacen("  parameters:\n", "  parameters:\n    secretsEncoding: base64\n", 1));
+    let out = describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &encoded]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["clientId"], CLIENT_ID);
+    // Read as plain, the encoded values are not a valid tenant/secret: AAD rejects them.
+    describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &plain]).assert_code(3);
+}
+
+fn client_credential(sb: &Sandbox) -> (Arc<Credential>, HttpClient, Endpoints) {
+    let env = sb.env().into_iter().collect();
+    let endpoints = Endpoints::resolve(CloudName::AzureCloud, &env).unwrap();
+    let http = HttpClient::new(RetryPolicy { delay_scale: 0.0, ..RetryPolicy::default() }).unwrap();
+    let cred = Credential::new(
+        TokenSource::ClientSecret {
+            authority_host: endpoints.authority_host.clone(),
+            tenant_id: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            secret: drift::secret::Secret::new(CLIENT_SECRET),
+        },
+        http.clone(),
+    );
+    (cred, http, endpoints)
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn one_token_request_for_many_concurrent_calls() {
+    let sb = sandbox();
+    sb.add_vault_secret(VAULT, "Probe", "x");
+    let (cred, http, endpoints) = client_credential(&sb);
+    let url = format!("{}/secrets/Probe/", endpoints.keyvault_url(VAULT));
+    let scope = Endpoints::scope("https://vault.azure.net");
+    let calls: Vec<_> = (0..50)
+        .map(|_| {
+            let req = http
+                .get(&url)
+                .unwrap()
+                .query(&[("api-version", "2025-07-01")])
+                .auth(Auth::bearer(cred.clone(), scope.clone()));
+            async move { req.send().await.map(|r| r.status) }
+        })
+        .collect();
+    for status in futures_util::future::join_all(calls).await {
+        assert_eq!(status.unwrap(), 200);
+    }
+    assert_eq!(token_requests(&sb), 1, "fifty calls, one token");
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn tokens_are_refreshed_before_expiry() {
+    let sb =
+        Sandbox::start(SandboxOptions { token_lifetime: Duration::from_secs(2), ..SandboxOptions::default() }).unwrap();
+    sb.add_service_principal(TENANT, CLIENT_ID, CLIENT_SECRET);
+    let (cred, _, _) = client_credential(&sb);
+    let scope = "https://management.azure.com/.default";
+    let first = cred.token(scope).await.unwrap();
+    assert_eq!(cred.token(scope).await.unwrap(), first, "fresh token reused");
+    // Half of a 2 s life is the refresh margin for short-lived tokens.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    let second = cred.token(scope).await.unwrap();
+    assert_ne!(second, first, "refreshed before it expired");
+    assert_eq!(token_requests(&sb), 2);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_401_refreshes_the_token_once_and_retries() {
+    let sb = sandbox();
+    sb.add_vault_secret(VAULT, "Probe", "x");
+    let (cred, http, endpoints) = client_credential(&sb);
+    let url = format!("{}/secrets/Probe/", endpoints.keyvault_url(VAULT));
+    let get = || {
+        http.get(&url)
+            .unwrap()
+            .query(&[("api-version", "2025-07-01")])
+            .auth(Auth::bearer(cred.clone(), "https://vault.azure.net/.default"))
+    };
+    assert_eq!(get().send().await.unwrap().status, 200);
+    sb.expire_all_tokens();
+    assert_eq!(get().send().await.unwrap().status, 200, "recovers from the expired token");
+    assert_eq!(token_requests(&sb), 2);
+    let statuses: Vec<u16> = sb.requests().iter().filter(|r| r.path.starts_with("/kv/")).map(|r| r.status).collect();
+    assert_eq!(statuses, vec![200, 401, 200]);
+}
