@@ -286,7 +286,9 @@ impl RequestBuilder {
                         tracing::debug!(target: "drift::http", url = %shown_url, "401: refreshing the token once");
                         continue;
                     }
-                    if retry::is_retryable_status(code) && retries < max_retries {
+                    // The server saw the request, so only an idempotent one may be sent again.
+                    if retry::is_retryable_status(code) && self.retry == RetryMode::Idempotent && retries < max_retries
+                    {
                         retries += 1;
                         let hint = retry::server_hint(&headers, SystemTime::now());
                         let delay = self.client.policy.delay(retries, hint, rand::random::<f64>());
