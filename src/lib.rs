@@ -13,6 +13,7 @@ mod demo;
 pub mod error;
 pub mod http;
 pub mod logging;
+pub mod mltable;
 pub mod output;
 pub mod pipeline;
 pub mod secret;
