@@ -115,7 +115,7 @@ pub fn run(invocation: Invocation) -> ExitStatus {
             if handle_signals {
                 shutdown::install_signal_handlers(trigger.clone());
             }
-            let ctx = Ctx { env: &env, settings: &settings, shutdown };
+            let ctx = Ctx { env: &env, shutdown };
             let result = execute(*cli, &ctx).await;
             finish(result, command_name, &settings, &env, &mut stdout, &stderr)
         })
@@ -127,7 +127,6 @@ pub fn run(invocation: Invocation) -> ExitStatus {
 
 struct Ctx<'a> {
     env: &'a HashMap<String, String>,
-    settings: &'a Settings,
     shutdown: Shutdown,
 }
 
@@ -172,15 +171,14 @@ fn finish(
             report
         }
     };
-    if report.exit_code == 0 && !report.task_values.is_empty()
-        || report.exit_code == 0 && settings.task_values_file.is_some()
+    // The file is written even when empty, so a wrapper that waits for it knows the run succeeded.
+    if report.exit_code == 0
+        && (!report.task_values.is_empty() || settings.task_values_file.is_some())
+        && let Err(e) = output::publish(&report.task_values, settings.task_values_file.as_deref(), env, stdout.as_mut())
     {
-        if let Err(e) = output::publish(&report.task_values, settings.task_values_file.as_deref(), env, stdout.as_mut())
-        {
-            report.exit_code = e.exit_status().code();
-            report.outcome = "error".into();
-            report.error = Some(e.to_string());
-        }
+        report.exit_code = e.exit_status().code();
+        report.outcome = "error".into();
+        report.error = Some(e.to_string());
     }
     if let Some(message) = &report.error {
         match settings.log_format {
@@ -395,7 +393,7 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
 
 #[cfg(feature = "demo")]
 async fn demo(args: crate::cli::DemoArgs, ctx: &Ctx<'_>) -> Result<Report, Error> {
-    crate::demo::run(args, ctx.settings.output, ctx.shutdown.clone()).await
+    crate::demo::run(args, ctx.shutdown.clone()).await
 }
 
 #[cfg(not(feature = "demo"))]

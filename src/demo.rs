@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::DemoArgs;
 use crate::error::Error;
-use crate::output::{OutputFormat, Report};
+use crate::output::Report;
 use crate::shutdown::Shutdown;
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
@@ -45,7 +45,7 @@ struct Step {
     output: String,
 }
 
-pub async fn run(args: DemoArgs, _format: OutputFormat, shutdown: Shutdown) -> Result<Report, Error> {
+pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     let sandbox = Sandbox::start(SandboxOptions::default())
         .map_err(|e| Error::Io(format!("cannot start the sandbox on 127.0.0.1: {e}")))?;
     let secret = demo_secret();

@@ -8,6 +8,7 @@ pub mod azure;
 pub mod cli;
 pub mod cloud;
 pub mod config;
+pub mod delta;
 #[cfg(feature = "demo")]
 mod demo;
 pub mod error;

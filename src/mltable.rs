@@ -34,7 +34,8 @@ pub fn delta_mltable(folder: &str, pin: &Pin) -> String {
 /// A YAML scalar as PyYAML would write it: plain when unambiguous, else single-quoted with `''` escaping.
 fn yaml_scalar(s: &str) -> String {
     let plain = !s.is_empty()
-        && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-' | '=' | '+' | '~' | '@'))
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '/' | ':' | '.' | '_' | '-' | '=' | '+' | '~' | '@'))
         && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric() || c == '/' || c == '.' || c == '_')
         && !s.contains(": ")
         && !s.ends_with(':');
@@ -81,7 +82,8 @@ mod tests {
         let ts = DateTime::parse_from_rfc3339("2024-05-01T00:00:00Z").unwrap().with_timezone(&Utc);
         assert_eq!(delta_mltable(FOLDER, &Pin::Timestamp(ts)), fixture("MLTable.timestamp_as_of.yaml"));
         // By version: the package's file with include_path_column false (drift never adds the path column).
-        let by_version = fixture("MLTable.version_as_of.include_path_column.yaml").replace("include_path_column: true", "include_path_column: false");
+        let by_version = fixture("MLTable.version_as_of.include_path_column.yaml")
+            .replace("include_path_column: true", "include_path_column: false");
         assert_eq!(delta_mltable(FOLDER, &Pin::Version(3)), by_version);
         // Unpinned output shows the key layout without a pin line.
         let latest = fixture("MLTable.latest.yaml");
@@ -115,6 +117,9 @@ mod tests {
         let b = folder_hash(&[UploadFile { name: "A", content: b"2" }, UploadFile { name: "b", content: b"1" }]);
         assert_eq!(a, b);
         assert_eq!(a.len(), 32);
-        assert_ne!(folder_hash(&[UploadFile { name: "MLTable", content: b"x" }]), folder_hash(&[UploadFile { name: "MLTable", content: b"y" }]));
+        assert_ne!(
+            folder_hash(&[UploadFile { name: "MLTable", content: b"x" }]),
+            folder_hash(&[UploadFile { name: "MLTable", content: b"y" }])
+        );
     }
 }

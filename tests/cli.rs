@@ -37,7 +37,16 @@ fn version_and_help() {
         let o = drift(args);
         assert_eq!(code(&o), 0);
         let help = text(&o.stdout);
-        for expected in ["Exit codes:", "130", "--vault_name", "--data_asset_version", "--model_name_prefix", "plan", "validate", "demo"] {
+        for expected in [
+            "Exit codes:",
+            "130",
+            "--vault_name",
+            "--data_asset_version",
+            "--model_name_prefix",
+            "plan",
+            "validate",
+            "demo",
+        ] {
             assert!(help.contains(expected), "{expected} missing from help:\n{help}");
         }
     }
@@ -71,7 +80,13 @@ fn usage_errors_are_exit_2() {
 fn legacy_form_reaches_the_config_in_both_flag_styles() {
     for args in [
         &["--config", "/nonexistent/cfg.yaml", "--tenant", "t", "--vault_name", "kv", "--data_asset_version", "1"][..],
-        &["--config=/nonexistent/cfg.yaml", "--tenant=t", "--vault_name=kv", "--data_asset_version=", "--model_name_prefix=a,b"][..],
+        &[
+            "--config=/nonexistent/cfg.yaml",
+            "--tenant=t",
+            "--vault_name=kv",
+            "--data_asset_version=",
+            "--model_name_prefix=a,b",
+        ][..],
     ] {
         let o = run(env!("CARGO_BIN_EXE_spark_job"), args, &[]);
         assert_eq!(code(&o), 2, "{}", text(&o.stderr));
@@ -85,7 +100,11 @@ fn validate_examples_in_text_and_json() {
     let o = drift(&["validate", "--config", &reg]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("valid"));
-    let o = run(env!("CARGO_BIN_EXE_drift"), &["validate", "--config", &format!("{EXAMPLES}/retrainer.yaml")], &[("DRIFT_OUTPUT", "json")]);
+    let o = run(
+        env!("CARGO_BIN_EXE_drift"),
+        &["validate", "--config", &format!("{EXAMPLES}/retrainer.yaml")],
+        &[("DRIFT_OUTPUT", "json")],
+    );
     assert_eq!(code(&o), 0);
     let report: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
     assert_eq!(report["schema"], 1);

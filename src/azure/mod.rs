@@ -3,3 +3,4 @@
 
 pub mod keyvault;
 pub mod ml;
+pub mod storage;

@@ -171,11 +171,12 @@ impl RequestBuilder {
         self
     }
 
-    pub fn header(mut self, name: &'static str, value: &str) -> Result<RequestBuilder, Error> {
-        let value = HeaderValue::from_str(value).map_err(|_| {
-            HttpError::before_send(&self.method, &redact(&self.url), format!("invalid value for header {name}"))
-        })?;
-        self.headers.insert(HeaderName::from_static(name), value);
+    pub fn header(mut self, name: &str, value: &str) -> Result<RequestBuilder, Error> {
+        let invalid =
+            |what: &str| HttpError::before_send(&self.method, &redact(&self.url), format!("invalid {what} {name:?}"));
+        let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("header name"))?;
+        let value = HeaderValue::from_str(value).map_err(|_| invalid("value for header"))?;
+        self.headers.insert(header, value);
         Ok(self)
     }
 

@@ -11,6 +11,7 @@ use crate::http::HttpClient;
 use crate::output::Report;
 use crate::shutdown::Shutdown;
 
+pub mod registrator;
 pub mod retrainer;
 
 /// Command-line choices that shape a pipeline run.
@@ -42,7 +43,7 @@ pub struct Session {
 /// outcome (a failed training job is a report, not an error); `Err` means it could not finish.
 pub async fn run(session: &Session) -> Result<Report, Error> {
     match &session.config.params {
-        PipelineParams::Registrator(_) => Err(Error::Usage("the registrator is not implemented yet".into())),
+        PipelineParams::Registrator(params) => Box::pin(registrator::run(session, params)).await,
         PipelineParams::Retrainer(params) => Box::pin(retrainer::run(session, params)).await,
     }
 }

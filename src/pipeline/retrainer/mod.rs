@@ -146,7 +146,11 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
 
     if session.options.dry_run {
         report.outcome = "planned".into();
-        finish_report(&mut report, &ml, &input_names, &outcomes, &target, target_source, scan, None);
+        finish_report(
+            &mut report,
+            &outcomes,
+            Summary { ml: &ml, inputs: &input_names, target: &target, target_source, scan, canceled: None },
+        );
         return Ok(report);
     }
 
@@ -237,15 +241,11 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     report.outcome = outcome.into();
     report.exit_code = status.code();
     report.error = message;
+    let canceled = end.as_ref().map(|_| canceled);
     finish_report(
         &mut report,
-        &ml,
-        &input_names,
         &outcomes,
-        &target,
-        target_source,
-        scan,
-        end.as_ref().map(|_| canceled),
+        Summary { ml: &ml, inputs: &input_names, target: &target, target_source, scan, canceled },
     );
     Ok(report)
 }
@@ -414,16 +414,18 @@ async fn cancel_unfinished(ml: &MlClient, watched: &[(usize, Watched)]) -> Vec<S
     asked
 }
 
-fn finish_report(
-    report: &mut Report,
-    ml: &MlClient,
-    inputs: &[(String, String)],
-    outcomes: &[GroupOutcome],
-    target: &str,
-    target_source: &str,
+/// What the report says besides the per-group outcomes.
+struct Summary<'a> {
+    ml: &'a MlClient,
+    inputs: &'a [(String, String)],
+    target: &'a str,
+    target_source: &'a str,
     scan: Value,
     canceled: Option<Vec<String>>,
-) {
+}
+
+fn finish_report(report: &mut Report, outcomes: &[GroupOutcome], summary: Summary<'_>) {
+    let Summary { ml, inputs, target, target_source, scan, canceled } = summary;
     let groups: Vec<Value> = outcomes
         .iter()
         .map(|o| {
