@@ -115,7 +115,7 @@ pub fn run(invocation: Invocation) -> ExitStatus {
             if handle_signals {
                 shutdown::install_signal_handlers(trigger.clone());
             }
-            let ctx = Ctx { env: &env, shutdown };
+            let ctx = Ctx { env: &env, shutdown, interactive: ansi };
             let result = execute(*cli, &ctx).await;
             finish(result, command_name, &settings, &env, &mut stdout, &stderr)
         })
@@ -128,6 +128,8 @@ pub fn run(invocation: Invocation) -> ExitStatus {
 struct Ctx<'a> {
     env: &'a HashMap<String, String>,
     shutdown: Shutdown,
+    /// The real stderr is a terminal (progress bars make sense).
+    interactive: bool,
 }
 
 fn command_name(cli: &Cli) -> &'static str {
@@ -264,6 +266,7 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
             .filter(|p| !p.is_empty())
             .map(str::to_string)
             .collect(),
+        interactive: ctx.interactive,
     };
     let session = Session { config, endpoints, http, principal, credential, options, shutdown: ctx.shutdown.clone() };
     let mut report = pipeline::run(&session).await?;

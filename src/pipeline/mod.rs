@@ -26,6 +26,8 @@ pub struct RunOptions {
     pub data_asset_version: Option<String>,
     /// `--model_name_prefix`, split on commas, blanks dropped.
     pub model_name_prefixes: Vec<String>,
+    /// stderr is a terminal: show progress bars.
+    pub interactive: bool,
 }
 
 /// Everything a pipeline needs, resolved once.

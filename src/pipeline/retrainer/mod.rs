@@ -163,9 +163,18 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
         Some(WaitEnd::Interrupted(why))
     } else {
         let mut jobs: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
+        let bar = session.options.interactive.then(|| wait::progress_bar(jobs.len()));
+        let show = |jobs: &[Watched]| {
+            if let Some(bar) = &bar {
+                wait::show_progress(bar, jobs);
+            }
+        };
         let end =
-            wait::wait_all(&ml, &mut jobs, params.refresh_delay, params.refresh_timeout, &session.shutdown, &|_| {})
+            wait::wait_all(&ml, &mut jobs, params.refresh_delay, params.refresh_timeout, &session.shutdown, &show)
                 .await;
+        if let Some(bar) = &bar {
+            bar.finish_and_clear();
+        }
         for ((_, w), updated) in watched.iter_mut().zip(jobs) {
             *w = updated;
         }

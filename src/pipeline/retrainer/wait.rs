@@ -110,6 +110,23 @@ pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
     }
 }
 
+/// A bar on stderr counting finished jobs (only when stderr is a terminal; logs still carry the same line).
+pub fn progress_bar(total: usize) -> indicatif::ProgressBar {
+    let bar = indicatif::ProgressBar::with_draw_target(Some(total as u64), indicatif::ProgressDrawTarget::stderr());
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{elapsed_precise} [{bar:30}] {pos}/{len} finished  {msg}")
+    {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+pub fn show_progress(bar: &indicatif::ProgressBar, jobs: &[Watched]) {
+    bar.set_position(jobs.iter().filter(|j| j.is_terminal()).count() as u64);
+    let line = summary_line(jobs, Duration::ZERO);
+    bar.set_message(line.split_once(": ").map(|(_, counts)| counts.to_string()).unwrap_or(line));
+}
+
 /// `3 jobs after 120 s: 1 Completed, 2 Running` — the per-cycle progress line.
 pub fn summary_line(jobs: &[Watched], elapsed: Duration) -> String {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
