@@ -8,9 +8,10 @@ use std::path::PathBuf;
 use serde_json::json;
 
 use crate::auth::{AuthInputs, PrincipalSource, resolve_service_principal};
-use crate::cli::{self, AuthCommand, AuthDescribeArgs, Cli, Command, RunArgs};
+use crate::azure::storage::{DfsClient, StorageAuth};
+use crate::cli::{self, AuthCommand, AuthDescribeArgs, Cli, Command, CredentialArgs, RunArgs};
 use crate::cloud::{CloudName, Endpoints};
-use crate::config::{self, Config, PipelineParams, SecretsEncoding};
+use crate::config::{self, Config, ConfigError, ConfigSource, PipelineParams, SecretsEncoding};
 use crate::error::{Error, ExitStatus};
 use crate::http::{HttpClient, RetryPolicy, TokenProvider};
 use crate::logging::{self, LogFormat, LogLevel, SharedWriter};
@@ -209,16 +210,50 @@ fn exit_status_of(code: u8) -> ExitStatus {
     }
 }
 
-fn load_config(origin: Option<&str>) -> Result<Config, Error> {
-    let origin = origin
+fn auth_inputs<'a>(
+    ctx: &'a Ctx<'_>,
+    http: &'a HttpClient,
+    flags: &'a CredentialArgs,
+    endpoints: &'a Endpoints,
+    encoding: SecretsEncoding,
+) -> AuthInputs<'a> {
+    AuthInputs {
+        env: ctx.env,
+        endpoints,
+        http,
+        tenant_flag: non_empty(flags.tenant.as_deref()),
+        vault_flag: non_empty(flags.vault_name.as_deref()),
+        encoding,
+    }
+}
+
+fn config_origin(origin: Option<&str>) -> Result<&str, Error> {
+    origin
         .map(str::trim)
         .filter(|o| !o.is_empty())
-        .ok_or_else(|| Error::Usage("missing --config PATH (the pipeline's YAML file)".into()))?;
-    let config = config::load_local(origin)?;
+        .ok_or_else(|| Error::Usage("missing --config PATH (the pipeline's YAML file)".into()))
+}
+
+fn log_warnings(config: &Config) {
     for warning in &config.warnings {
         tracing::warn!(target: "drift::config", "{warning}");
     }
+}
+
+/// A local config (validate and auth describe never reach storage).
+fn load_config(origin: Option<&str>) -> Result<Config, Error> {
+    let config = config::load_local(config_origin(origin)?)?;
+    log_warnings(&config);
     Ok(config)
+}
+
+/// `DRIFT_SECRETS_ENCODING` (plain|base64): the encoding used before a config is available (abfss configs).
+fn encoding_from_env(env: &HashMap<String, String>) -> Result<SecretsEncoding, Error> {
+    match env.get("DRIFT_SECRETS_ENCODING").map(|v| v.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("plain") => Ok(SecretsEncoding::Plain),
+        Some("base64") => Ok(SecretsEncoding::Base64),
+        Some(other) => Err(Error::Usage(format!("DRIFT_SECRETS_ENCODING={other:?} is not one of: plain, base64"))),
+    }
 }
 
 fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Error> {
@@ -231,18 +266,53 @@ fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Er
 }
 
 async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Report, Error> {
-    let config = load_config(args.config.as_deref())?;
-    let endpoints = Endpoints::resolve(config.cloud, ctx.env)?;
+    let origin = config_origin(args.config.as_deref())?;
     let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
-    let principal = resolve_service_principal(&AuthInputs {
-        env: ctx.env,
-        endpoints: &endpoints,
-        http: &http,
-        tenant_flag: non_empty(args.credentials.tenant.as_deref()),
-        vault_flag: non_empty(args.credentials.vault_name.as_deref()),
-        encoding: config.secrets_encoding,
-    })
-    .await?;
+    // A config in ADLS is read with the service principal, so credentials come first there (with the cloud its
+    // URL names and the encoding from DRIFT_SECRETS_ENCODING); a local config comes first everywhere else.
+    let (config, early) = match ConfigSource::parse(origin)? {
+        ConfigSource::Local(_) => (config::load_local(origin)?, None),
+        ConfigSource::Abfss { account, container, path, endpoint_suffix } => {
+            let cloud = match CloudName::from_storage_suffix(&endpoint_suffix) {
+                Some(c) => c,
+                None => cloud_from_env(ctx.env)?.unwrap_or_default(),
+            };
+            let encoding = encoding_from_env(ctx.env)?;
+            let endpoints = Endpoints::resolve(cloud, ctx.env)?;
+            let principal =
+                resolve_service_principal(&auth_inputs(ctx, &http, &args.credentials, &endpoints, encoding)).await?;
+            let credential = principal.credential(&endpoints, &http);
+            let dfs = DfsClient::new(http.clone(), &endpoints, &account, StorageAuth::Bearer(credential.clone()));
+            let bytes = dfs.read(&container, &path).await?.ok_or_else(|| ConfigError {
+                file: origin.to_string(),
+                key: None,
+                message: format!("file not found (path {path} in container {container} of storage account {account})"),
+            })?;
+            let config = config::parse(origin, &bytes)?;
+            (config, Some((cloud, encoding, endpoints, principal, credential)))
+        }
+    };
+    log_warnings(&config);
+    let (endpoints, principal, credential) = match early {
+        Some((cloud, encoding, endpoints, principal, credential))
+            if cloud == config.cloud && encoding == config.secrets_encoding =>
+        {
+            (endpoints, principal, credential)
+        }
+        _ => {
+            let endpoints = Endpoints::resolve(config.cloud, ctx.env)?;
+            let principal = resolve_service_principal(&auth_inputs(
+                ctx,
+                &http,
+                &args.credentials,
+                &endpoints,
+                config.secrets_encoding,
+            ))
+            .await?;
+            let credential = principal.credential(&endpoints, &http);
+            (endpoints, principal, credential)
+        }
+    };
     tracing::info!(
         target: "drift::auth",
         client_id = %principal.client_id,
@@ -250,7 +320,6 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
         "acting as service principal from {}",
         principal.source
     );
-    let credential = principal.credential(&endpoints, &http);
     let options = RunOptions {
         dry_run,
         force: args.force,
@@ -353,15 +422,8 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
     };
     let endpoints = Endpoints::resolve(cloud, ctx.env)?;
     let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
-    let principal = resolve_service_principal(&AuthInputs {
-        env: ctx.env,
-        endpoints: &endpoints,
-        http: &http,
-        tenant_flag: non_empty(args.credentials.tenant.as_deref()),
-        vault_flag: non_empty(args.credentials.vault_name.as_deref()),
-        encoding,
-    })
-    .await?;
+    let principal =
+        resolve_service_principal(&auth_inputs(ctx, &http, &args.credentials, &endpoints, encoding)).await?;
     let credential = principal.credential(&endpoints, &http);
     let mut text = vec![
         format!("service principal: {} in tenant {}", principal.client_id, principal.tenant_id),

@@ -29,6 +29,13 @@ impl CloudName {
         }
     }
 
+    /// The cloud whose storage endpoints end in `suffix` (`core.windows.net` → public), for abfss:// URLs.
+    pub fn from_storage_suffix(suffix: &str) -> Option<CloudName> {
+        [CloudName::AzureCloud, CloudName::AzureChinaCloud, CloudName::AzureUSGovernment]
+            .into_iter()
+            .find(|c| c.profile().storage_suffix.eq_ignore_ascii_case(suffix.trim_end_matches('/')))
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             CloudName::AzureCloud => "AzureCloud",
@@ -319,6 +326,9 @@ mod tests {
         assert_eq!(CloudName::from_name("azurechinacloud"), Some(CloudName::AzureChinaCloud));
         assert_eq!(CloudName::from_name("AzureUSGovernment"), Some(CloudName::AzureUSGovernment));
         assert_eq!(CloudName::from_name("mars"), None);
+        assert_eq!(CloudName::from_storage_suffix("core.chinacloudapi.cn"), Some(CloudName::AzureChinaCloud));
+        assert_eq!(CloudName::from_storage_suffix("core.windows.net"), Some(CloudName::AzureCloud));
+        assert_eq!(CloudName::from_storage_suffix("example.org"), None);
         for n in CloudName::NAMES {
             assert_eq!(CloudName::from_name(n).map(|c| c.as_str()), Some(n));
         }
