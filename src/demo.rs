@@ -1,13 +1,17 @@
 //! `drift demo`: the whole flow against an in-process sandbox — no Azure account, no network. It seeds a small
-//! workspace, then runs drift's own commands through the same code paths a real run takes.
+//! workspace (a Delta table written by a real Delta writer, two model groups with older and newer training jobs),
+//! then runs drift's own commands through the same code paths a real run takes, handing the registrator's task
+//! value to the retrainer the way a Databricks job does.
 
 use std::collections::HashMap;
 use std::ffi::OsString;
 use std::io::Write;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use drift_sandbox::{Sandbox, SandboxOptions};
-use serde_json::{Value, json};
+use drift_sandbox::{JobSeed, Sandbox, SandboxOptions};
+use serde_json::{Map, Value, json};
 
 use crate::cli::DemoArgs;
 use crate::error::Error;
@@ -16,9 +20,35 @@ use crate::shutdown::Shutdown;
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
 const CLIENT_ID: &str = "66666666-7777-8888-9999-000000000000";
+const SUBSCRIPTION: &str = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
+const RESOURCE_GROUP: &str = "rg-mlops-demo";
+const WORKSPACE: &str = "mlw-demo";
 const VAULT: &str = "drift-demo-kv";
+const ACCOUNT: &str = "demolake";
+const CONTAINER: &str = "curated";
+const TABLE: &str = "delta/sales";
+const MLTABLE: &str = "curated-delta-sales-mltable";
+const URI: &str = "curated-delta-sales-uri";
 
-/// Buffers a sub-command's output so the demo can show it indented under its step.
+/// The `_delta_log` of a table written by delta-rs (tests/fixtures/delta/small): commits 0–6, a checkpoint at 4.
+/// The demo starts with commits 0–5 and appends commit 6 later to show a data change.
+const DELTA_LOG: &[(&str, &[u8])] = &[
+    ("00000000000000000000.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000000.json")),
+    ("00000000000000000001.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000001.json")),
+    ("00000000000000000002.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000002.json")),
+    ("00000000000000000003.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000003.json")),
+    (
+        "00000000000000000004.checkpoint.parquet",
+        include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000004.checkpoint.parquet"),
+    ),
+    ("00000000000000000004.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000004.json")),
+    ("_last_checkpoint", include_bytes!("../tests/fixtures/delta/small/_delta_log/_last_checkpoint")),
+    ("00000000000000000005.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000005.json")),
+];
+const NEXT_COMMIT: (&str, &[u8]) =
+    ("00000000000000000006.json", include_bytes!("../tests/fixtures/delta/small/_delta_log/00000000000000000006.json"));
+
+/// Buffers a sub-command's output.
 #[derive(Clone, Default)]
 struct Buffer(Arc<Mutex<Vec<u8>>>);
 
@@ -38,99 +68,338 @@ impl Buffer {
     }
 }
 
+/// One drift command the demo ran.
 struct Step {
-    title: &'static str,
+    title: String,
+    command: String,
     code: u8,
     report: Value,
-    output: String,
+    task_values: Value,
+    logs: String,
 }
 
 pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     let sandbox = Sandbox::start(SandboxOptions::default())
         .map_err(|e| Error::Io(format!("cannot start the sandbox on 127.0.0.1: {e}")))?;
-    let secret = demo_secret();
-    sandbox.add_service_principal(TENANT, CLIENT_ID, &secret);
-    sandbox.set_managed_identity("demo-vm-identity");
-    sandbox.add_vault_secret(VAULT, "ApplicationID", CLIENT_ID);
-    sandbox.add_vault_secret(VAULT, "ApplicationPassword", &secret);
-    sandbox.add_vault_secret(VAULT, "TenantID", TENANT);
-    tracing::info!(target: "drift::demo", url = %sandbox.url(), "sandbox started");
+    seed(&sandbox)?;
+    tracing::info!(target: "drift::demo", url = %sandbox.url(), "sandbox started and seeded");
 
-    let mut env: HashMap<String, String> = sandbox.env().into_iter().collect();
-    env.insert("PATH".into(), String::new());
     let dir = tempfile::tempdir().map_err(|e| Error::Io(format!("cannot create a temporary directory: {e}")))?;
+    let registrator = write(dir.path(), "registrator.yaml", &registrator_config())?;
+    let retrainer = write(dir.path(), "retrainer.yaml", &retrainer_config())?;
+    let mut env: HashMap<String, String> = sandbox.env().into_iter().collect();
+    // The demo machine has a managed identity that may read the vault, like a Databricks cluster or an Azure VM.
+    env.insert("PATH".into(), String::new());
+    let creds = ["--tenant", TENANT, "--vault_name", VAULT];
 
     let mut steps = Vec::new();
+    let describe = ["auth", "describe"].iter().chain(creds.iter()).copied().collect::<Vec<_>>();
     steps.push(
         step(
-            "credentials: service principal from Key Vault, read with the machine's managed identity",
-            &["auth", "describe", "--vault_name", VAULT],
+            "Which credential? (service principal from Key Vault, read with the managed identity)",
+            &describe,
             &env,
+            dir.path(),
         )
         .await,
     );
-    let _ = (&dir, &shutdown);
+    steps.push(
+        step("Registrator: register the Delta table's state", &run_args(&registrator, &creds, None), &env, dir.path())
+            .await,
+    );
+    let version = published(&steps);
+    steps.push(
+        step(
+            "Retrainer: retrain every model group on that version",
+            &run_args(&retrainer, &creds, version.as_deref()),
+            &env,
+            dir.path(),
+        )
+        .await,
+    );
+    steps.push(
+        step(
+            "Rerun of the registrator (a Databricks repair run): nothing changed",
+            &run_args(&registrator, &creds, None),
+            &env,
+            dir.path(),
+        )
+        .await,
+    );
+    let version = published(&steps);
+    steps.push(
+        step(
+            "Rerun of the retrainer: every group is already up to date",
+            &run_args(&retrainer, &creds, version.as_deref()),
+            &env,
+            dir.path(),
+        )
+        .await,
+    );
+
+    // New data lands: the table gets commit 6. Versions are per second, so let the clock move on.
+    sandbox.add_blob(ACCOUNT, CONTAINER, &format!("{TABLE}/_delta_log/{}", NEXT_COMMIT.0), NEXT_COMMIT.1.to_vec());
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    steps.push(
+        step(
+            "New data (Delta commit 6): the registrator registers a new version",
+            &run_args(&registrator, &creds, None),
+            &env,
+            dir.path(),
+        )
+        .await,
+    );
+    let version = published(&steps);
+    let plan = ["plan", "--config", retrainer.as_str(), "--data_asset_version", version.as_deref().unwrap_or("")]
+        .into_iter()
+        .chain(creds.iter().copied())
+        .collect::<Vec<_>>();
+    steps.push(step("Plan of the retrainer on the new version (writes nothing)", &plan, &env, dir.path()).await);
+    steps.push(
+        step("Retrainer on the new version", &run_args(&retrainer, &creds, version.as_deref()), &env, dir.path()).await,
+    );
 
     let mut report = Report::new("demo", "completed");
-    let failed = steps.iter().find(|s| s.code != 0).map(|s| (s.title, s.code));
-    let mut text = vec![format!("drift demo — sandbox at {}", sandbox.url())];
+    let mut text = vec![format!("drift demo — a local sandbox of Azure at {} (workspace {WORKSPACE})", sandbox.url())];
     for (i, s) in steps.iter().enumerate() {
-        text.push(format!("\n[{}] {} → exit {}", i + 1, s.title, s.code));
-        text.extend(s.output.lines().map(|l| format!("    {l}")));
+        text.push(String::new());
+        text.push(format!("[{}] {}", i + 1, s.title));
+        text.push(format!("    $ {}", s.command));
+        text.extend(summarize(s).into_iter().map(|l| format!("    {l}")));
+        if s.code != 0 {
+            text.extend(s.logs.lines().map(|l| format!("    | {l}")));
+        }
     }
-    if let Some((title, code)) = failed {
+    text.push(String::new());
+    text.push(
+        "Every step above was a real drift run over HTTP against the sandbox; against Azure the same commands".into(),
+    );
+    text.push("need only the config files and credentials (see README).".into());
+    if let Some(failed) = steps.iter().find(|s| s.code != 0) {
         report.outcome = "failed".into();
-        report.exit_code = code;
-        report.error = Some(format!("demo step failed: {title}"));
-    }
-    if args.keep {
-        text.push(format!("\nsandbox still running at {} — press Ctrl-C to stop", sandbox.url()));
+        report.exit_code = failed.code;
+        report.error = Some(format!("demo step failed: {} (exit {})", failed.title, failed.code));
     }
     report.details = json!({
         "sandbox": sandbox.url(),
-        "steps": steps.iter().map(|s| json!({"title": s.title, "exitCode": s.code, "report": s.report})).collect::<Vec<_>>(),
+        "steps": steps.iter().map(|s| json!({"title": s.title, "command": s.command, "exitCode": s.code, "taskValues": s.task_values, "report": s.report})).collect::<Vec<_>>(),
     });
-    report.text = text;
     if args.keep {
+        text.push(format!(
+            "\nThe sandbox keeps running at {} — export these and run drift against it; Ctrl-C to stop:",
+            sandbox.url()
+        ));
+        text.extend(sandbox.env().into_iter().map(|(k, v)| format!("  export {k}='{v}'")));
+        report.text = text;
+        let mut out = std::io::stderr();
+        for line in &report.text {
+            let _ = writeln!(out, "{line}");
+        }
+        report.text = Vec::new();
         shutdown.wait().await;
+        return Ok(report);
     }
+    report.text = text;
     Ok(report)
 }
 
-/// Runs one drift command in-process against the sandbox with a JSON report, on its own thread (each drift run
-/// owns its runtime).
-async fn step(title: &'static str, args: &[&str], env: &HashMap<String, String>) -> Step {
+fn run_args<'a>(config: &'a str, creds: &[&'a str], version: Option<&'a str>) -> Vec<&'a str> {
+    let mut args = vec!["run", "--config", config];
+    args.extend_from_slice(creds);
+    if let Some(v) = version {
+        args.extend_from_slice(&["--data_asset_version", v]);
+    }
+    args
+}
+
+/// The `data_asset_version` the last registrator step published.
+fn published(steps: &[Step]) -> Option<String> {
+    steps.last().and_then(|s| s.task_values.get("data_asset_version")).and_then(Value::as_str).map(str::to_string)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> Result<String, Error> {
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| Error::Io(format!("cannot write {}: {e}", path.display())))?;
+    Ok(path.display().to_string())
+}
+
+/// Runs one drift command in-process against the sandbox, on its own thread (each run owns its runtime).
+async fn step(title: &str, args: &[&str], env: &HashMap<String, String>, dir: &Path) -> Step {
     let out = Buffer::default();
     let err = Buffer::default();
+    let task_values = dir.join("task-values.json");
+    let _ = std::fs::remove_file(&task_values);
     let mut argv: Vec<OsString> = vec!["drift".into(), "--output".into(), "json".into()];
+    argv.push("--task-values-file".into());
+    argv.push(task_values.as_os_str().to_owned());
     argv.extend(args.iter().map(OsString::from));
     let invocation = crate::Invocation::new(argv, env.clone(), Box::new(out.clone()), Box::new(err.clone()));
     let code = tokio::task::spawn_blocking(move || crate::run(invocation).code()).await.unwrap_or(70);
-    let stdout = out.text();
-    let report = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    let mut output = String::new();
-    if let Some(lines) = report.get("error").and_then(Value::as_str) {
-        output.push_str(&format!("error: {lines}\n"));
+    let report = out.text().lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
+    let values =
+        std::fs::read_to_string(&task_values).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
+    let shown: Vec<String> = args
+        .iter()
+        .map(|a| {
+            if a.contains('/') && a.ends_with(".yaml") {
+                Path::new(a).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default()
+            } else {
+                a.to_string()
+            }
+        })
+        .collect();
+    Step {
+        title: title.to_string(),
+        command: format!("drift {}", shown.join(" ")),
+        code,
+        report,
+        task_values: values,
+        logs: err.text(),
     }
-    output.push_str(&summarize(&report));
-    if code != 0 {
-        output.push_str(&err.text());
-    }
-    Step { title, code, report, output }
 }
 
-fn summarize(report: &Value) -> String {
-    let d = &report["details"];
-    match report["command"].as_str() {
-        Some("auth describe") => format!(
-            "client {} in tenant {}; secret from {} ({}); token verified: {}\n",
-            d["clientId"].as_str().unwrap_or("?"),
-            d["tenantId"].as_str().unwrap_or("?"),
-            d["source"].as_str().unwrap_or("?"),
-            d["vaultReadWith"].as_str().unwrap_or("-"),
+/// A few lines per step, from its JSON report.
+fn summarize(step: &Step) -> Vec<String> {
+    let r = &step.report;
+    let d = &r["details"];
+    let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
+    let mut lines = Vec::new();
+    match (r["command"].as_str(), r["pipeline"].as_str()) {
+        (Some("auth describe"), _) => lines.push(format!(
+            "service principal {} (tenant {}), secret from {} {} read with {}; token verified: {}",
+            s(&d["clientId"]),
+            s(&d["tenantId"]),
+            s(&d["source"]),
+            s(&d["vault"]),
+            s(&d["vaultReadWith"]),
             d["tokenVerified"]
-        ),
-        _ => format!("outcome: {}\n", report["outcome"].as_str().unwrap_or("?")),
+        )),
+        (_, Some("registrator")) => {
+            lines.push(format!(
+                "{}: Delta version {} of {} → data version {}",
+                s(&r["outcome"]),
+                d["deltaVersion"],
+                s(&d["source"]),
+                s(&d["version"])
+            ));
+            for a in d["assets"].as_array().into_iter().flatten() {
+                lines.push(format!("  {} {} {} ({})", s(&a["type"]), s(&a["name"]), s(&a["version"]), s(&a["action"])));
+            }
+            if let Some(tv) = step.task_values.get("data_asset_version") {
+                lines.push(format!("  task value data_asset_version = {}", s(tv)));
+            }
+        }
+        (_, Some("retrainer")) => {
+            lines.push(format!(
+                "{}: target version {} ({})",
+                s(&r["outcome"]),
+                s(&d["targetVersion"]),
+                s(&d["targetSource"])
+            ));
+            let scan = &d["scan"];
+            lines.push(format!(
+                "  scanned {} jobs in {} page(s), {} in scope",
+                scan["jobsSeen"], scan["pages"], scan["jobsInScope"]
+            ));
+            for g in d["groups"].as_array().into_iter().flatten() {
+                let job = &g["job"];
+                let detail = if job.is_null() {
+                    format!("base {} already reads it", s(&g["baseJob"]["displayName"]))
+                } else if job["displayName"].is_null() {
+                    format!("{} → new job {}", s(&g["baseJob"]["displayName"]), s(&job["id"]))
+                } else {
+                    format!("{} → {} {}", s(&g["baseJob"]["displayName"]), s(&job["displayName"]), s(&job["status"]))
+                };
+                lines.push(format!("  {:<6} {:<13} {detail}", s(&g["group"]), s(&g["action"])));
+            }
+        }
+        _ => lines.push(format!("outcome: {}", s(&r["outcome"]))),
+    }
+    if let Some(e) = r["error"].as_str() {
+        lines.push(format!("error: {e}"));
+    }
+    lines.push(format!("exit {}", step.code));
+    lines
+}
+
+fn registrator_config() -> String {
+    format!(
+        "Processing:\n  type: drift.registrating.dataset_registrator.DatasetRegistrator\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RESOURCE_GROUP}\n      mlWorkspaceName: {WORKSPACE}\n    storageAccountName: {ACCOUNT}\n    containerName: {CONTAINER}\n    containerDataPath: {TABLE}\n"
+    )
+}
+
+fn retrainer_config() -> String {
+    format!(
+        "Processing:\n  type: drift.retraining.model_retrainer.ModelRetrainer\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RESOURCE_GROUP}\n      mlWorkspaceName: {WORKSPACE}\n    dataAssets:\n      - name: training_data\n        value: {MLTABLE}\n    refreshTimeout: \"120\"\n    refreshDelay: \"1\"\n"
+    )
+}
+
+/// The demo workspace: identity, vault, lake, an earlier registration and the training jobs that used it.
+fn seed(sb: &Sandbox) -> Result<(), Error> {
+    let secret = demo_secret();
+    sb.add_service_principal(TENANT, CLIENT_ID, &secret);
+    sb.set_managed_identity("demo-machine-identity");
+    sb.add_vault_secret(VAULT, "ApplicationID", CLIENT_ID);
+    sb.add_vault_secret(VAULT, "ApplicationPassword", &secret);
+    let ws = sb.add_workspace(SUBSCRIPTION, RESOURCE_GROUP, WORKSPACE);
+    sb.add_storage_account(ACCOUNT, "ZGVtby1sYWtlLWtleS1ub3QtYS1zZWNyZXQ=");
+    for (name, bytes) in DELTA_LOG {
+        sb.add_blob(ACCOUNT, CONTAINER, &format!("{TABLE}/_delta_log/{name}"), bytes.to_vec());
+    }
+    // An earlier registration (by the Python tool, say) and the jobs that trained on it.
+    let earlier = "20261101060000";
+    let folder =
+        format!("azureml://datastores/workspaceblobstore/paths/LocalUpload/0123456789abcdef0123456789abcdef/{MLTABLE}");
+    sb.add_data_version_at(&ws, MLTABLE, earlier, json!({"dataType": "mltable", "dataUri": folder}), at(0));
+    sb.add_data_version_at(
+        &ws,
+        URI,
+        earlier,
+        json!({"dataType": "uri_folder", "dataUri": "azureml://datastores/workspaceblobstore/paths/legacy/sales/"}),
+        at(0),
+    );
+    let input = format!(
+        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}/data/{MLTABLE}/versions/{earlier}"
+    );
+    for (id, display, minutes) in [
+        ("churn-2026-10", "churn_20261015080000_k2Jd9a", 1),
+        ("churn-2026-11", "churn_20261101070000_Qp3xZt", 2),
+        ("fraud-2026-11", "fraud_20261101073000_Lm8vQe", 3),
+        ("notebook-run", "exploration in a notebook", 4),
+    ] {
+        sb.add_job(&ws, training_job(id, display, &input, at(minutes)));
+    }
+    // Submitted jobs move Queued → Running → Completed, one step per poll.
+    sb.set_job_steps(&["Queued", "Running", "Completed"]);
+    Ok(())
+}
+
+fn at(minutes: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_793_491_200 + minutes * 60)
+}
+
+fn training_job(id: &str, display: &str, input: &str, created: SystemTime) -> JobSeed {
+    let mut inputs = Map::new();
+    inputs.insert("training_data".into(), json!({"jobInputType": "mltable", "uri": input, "mode": "ReadOnlyMount"}));
+    inputs.insert("max_epochs".into(), json!({"jobInputType": "literal", "value": "20"}));
+    let mut extra = Map::new();
+    extra.insert(
+        "computeId".into(),
+        json!(format!("/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}/computes/cpu-cluster")),
+    );
+    extra.insert(
+        "jobs".into(),
+        json!({"train": {"type": "command", "componentId": "azureml:train_model:4", "inputs": {"data": {"job_input_type": "literal", "value": "${{parent.inputs.training_data}}"}}}}),
+    );
+    extra.insert("settings".into(), json!({"default_compute": "cpu-cluster"}));
+    JobSeed {
+        id: id.into(),
+        display_name: Some(display.into()),
+        created_at: Some(created),
+        experiment_name: "demand-forecasting".into(),
+        inputs,
+        extra,
+        ..JobSeed::default()
     }
 }
 

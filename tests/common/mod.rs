@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 
 use drift_sandbox::{Sandbox, SandboxOptions};
 
+pub mod ml;
+
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "9f3c1a52-6d0e-4b7a-8c21-5e4f3a2b1c0d";
 pub const CLIENT_SECRET: &str = "sp-secret-Zq8~Vx3.Lm9_Pt4Kw7";

@@ -1,0 +1,26 @@
+//! `drift demo` runs the whole story and every step ends as expected (the README's first command).
+
+mod common;
+
+#[test]
+fn the_demo_tells_the_whole_story() {
+    let out = common::drift(&["--output", "json", "demo"], &[]);
+    out.assert_code(0);
+    let r = out.report();
+    let outcomes: Vec<(String, u64)> = r["details"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["report"]["outcome"].as_str().unwrap_or("?").to_string(), s["exitCode"].as_u64().unwrap()))
+        .collect();
+    let expected = ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "completed"];
+    assert_eq!(outcomes, expected.iter().map(|o| (o.to_string(), 0)).collect::<Vec<_>>());
+    let steps = r["details"]["steps"].as_array().unwrap();
+    // The retrainer used the version the registrator published, and the rerun published the same one.
+    let v1 = steps[1]["taskValues"]["data_asset_version"].as_str().unwrap();
+    assert_eq!(steps[2]["report"]["details"]["targetVersion"], v1);
+    assert_eq!(steps[3]["taskValues"]["data_asset_version"], v1);
+    let v2 = steps[5]["taskValues"]["data_asset_version"].as_str().unwrap();
+    assert!(v2 > v1);
+    assert_eq!(steps[7]["report"]["details"]["targetVersion"], v2);
+}

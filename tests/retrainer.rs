@@ -1,0 +1,451 @@
+//! The retrainer end to end against the sandbox: selection (every URI form, exact names, prefixes, newest per
+//! group), target version, up-to-date skip, the exact resubmission, adoption on rerun, waiting and its endings.
+
+mod common;
+
+use std::time::Duration;
+
+use common::ml::*;
+use common::*;
+use drift_sandbox::{JobScript, Sandbox, WorkspaceRef};
+use serde_json::Value;
+
+/// `{group}_{stamp of at(minutes)}_{suffix}`.
+fn display(group: &str, minutes: u64, suffix: &str) -> String {
+    let t: chrono::DateTime<chrono::Utc> = at(minutes).into();
+    format!("{group}_{}_{suffix}", t.format("%Y%m%d%H%M%S"))
+}
+
+/// A workspace where `sales` has versions 1..=3 (3 the latest) and two groups trained on older versions.
+fn workspace() -> (Sandbox, WorkspaceRef) {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales", &["1", "2", "3"]);
+    add_versions(&sb, &ws, "sales_v2", &["1"]);
+    sb.add_job(
+        &ws,
+        job("churn-old", &display("churn", 0, "a1"), at(0), &[("training_data", &arm_data_id("sales", "1"))]),
+    );
+    sb.add_job(
+        &ws,
+        job("churn-new", &display("churn", 60, "b2"), at(60), &[("training_data", &arm_data_id("sales", "2"))]),
+    );
+    sb.add_job(&ws, job("fraud-new", &display("fraud", 30, "c3"), at(30), &[("training_data", "azureml:sales:1")]));
+    // Quick lifecycle: the PUT answers Queued, the first poll sees Completed.
+    sb.set_job_steps(&["Queued", "Completed"]);
+    (sb, ws)
+}
+
+fn run(args: &[&str], sb: &Sandbox) -> Outcome {
+    let mut all = vec!["--output", "json"];
+    all.extend_from_slice(args);
+    drift(&all, &sp_env(sb))
+}
+
+fn groups(report: &Value) -> Vec<(String, String)> {
+    report["details"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap().to_string(), g["action"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn group<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["details"]["groups"].as_array().unwrap().iter().find(|g| g["group"] == name).unwrap()
+}
+
+#[test]
+fn resubmits_the_newest_job_of_each_group_on_the_latest_version_and_waits() {
+    let (sb, ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["run", "--config", &config], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["outcome"], "completed");
+    assert_eq!(r["details"]["targetVersion"], "3");
+    assert_eq!(r["details"]["targetSource"], "latest");
+    assert_eq!(groups(&r), vec![("churn".into(), "submitted".into()), ("fraud".into(), "submitted".into())]);
+    let churn = group(&r, "churn");
+    assert_eq!(churn["baseJob"]["id"], "churn-new");
+    assert_eq!(churn["job"]["status"], "Completed");
+    assert_eq!(churn["inputs"]["training_data"]["from"], "2");
+    assert_eq!(churn["inputs"]["training_data"]["to"], "3");
+    let id = churn["job"]["id"].as_str().unwrap();
+    assert!(
+        churn["job"]["studioUrl"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("https://ml.azure.com/runs/{id}?wsid=/subscriptions/"))
+    );
+    // The new job exists in the workspace, reading version 3.
+    let created = sb.job(&ws, id).unwrap();
+    assert_eq!(created["properties"]["inputs"]["training_data"]["uri"], arm_data_id("sales", "3"));
+    assert_eq!(job_puts(&sb).len(), 2);
+}
+
+#[test]
+fn the_put_body_is_the_base_job_minus_read_only_fields_with_inputs_rewritten() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["run", "--config", &config, "--data_asset_version", "3", "--model_name_prefix", "churn"], &sb);
+    out.assert_code(0);
+    let puts = job_puts(&sb);
+    assert_eq!(puts.len(), 1);
+    let (id, body, headers) = &puts[0];
+    assert!(id.starts_with("drift-churn-"), "{id}");
+    let header = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
+    assert!(header("authorization").unwrap().starts_with("Bearer "));
+    assert!(header("x-azureml-token").unwrap().starts_with("Bearer "), "pipeline PUTs carry the Azure ML token");
+    let p = &body["properties"];
+    assert_eq!(body.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["properties"]);
+    assert!(p.get("status").is_none());
+    assert!(p["services"]["Studio"].get("status").is_none() && p["services"]["Studio"].get("errorMessage").is_none());
+    assert_eq!(p["services"]["Studio"]["jobServiceType"], "Studio");
+    assert_eq!(p["inputs"]["training_data"]["uri"], arm_data_id("sales", "3"));
+    assert_eq!(p["inputs"]["training_data"]["jobInputType"], "mltable");
+    assert_eq!(p["inputs"]["training_data"]["mode"], "ReadOnlyMount");
+    assert_eq!(p["inputs"]["learning_rate"]["value"], "0.01");
+    assert_eq!(p["jobs"]["train"]["inputs"]["data"]["value"], "${{parent.inputs.training_data}}");
+    assert_eq!(p["settings"]["default_compute"], "cpu-cluster");
+    assert!(p["computeId"].as_str().unwrap().ends_with("/computes/cpu-cluster"));
+    assert_eq!(p["experimentName"], "forecasting");
+    assert_eq!(p["properties"]["team"], "forecasting");
+    assert_eq!(p["tags"]["owner"], "ml-team");
+    assert_eq!(p["tags"]["drift.baseJob"], "churn-new");
+    assert_eq!(p["tags"]["drift.dataAssetVersion"], "3");
+    let name = p["displayName"].as_str().unwrap();
+    let (group, rest) = name.split_once('_').unwrap();
+    let (stamp, suffix) = rest.split_once('_').unwrap();
+    assert_eq!(group, "churn");
+    assert!(stamp.len() == 14 && stamp.chars().all(|c| c.is_ascii_digit()));
+    assert!(suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric()));
+}
+
+#[test]
+fn every_input_uri_form_is_recognised() {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales", &["1", "2"]);
+    let forms = [
+        ("aa", arm_data_id("sales", "1")),
+        ("bb", format!("azureml:{}", arm_data_id("sales", "1"))),
+        ("cc", "azureml:sales:1".to_string()),
+        ("dd", "azureml:sales@latest".to_string()),
+        ("ee", "sales:1".to_string()),
+        (
+            "ff",
+            format!("azureml://subscriptions/{SUBSCRIPTION}/resourcegroups/{RG}/workspaces/{WS}/data/sales/versions/1"),
+        ),
+        ("gg", arm_data_id("sales", "1").replace("resourceGroups", "resourcegroups").replace(RG, &RG.to_uppercase())),
+    ];
+    for (i, (group, uri)) in forms.iter().enumerate() {
+        sb.add_job(
+            &ws,
+            job(&format!("job-{group}"), &display(group, i as u64, "x"), at(i as u64), &[("training_data", uri)]),
+        );
+    }
+    sb.set_job_steps(&["Queued", "Completed"]);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["plan", "--config", &config], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["scan"]["jobsInScope"], 7, "{r}");
+    assert_eq!(groups(&r).len(), 7);
+    assert!(groups(&r).iter().all(|(_, a)| a == "would_submit"));
+}
+
+#[test]
+fn sales_does_not_match_sales_v2_and_reasons_are_counted() {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales", &["1"]);
+    add_versions(&sb, &ws, "sales_v2", &["1"]);
+    sb.add_job(&ws, job("j1", &display("churn", 0, "a"), at(0), &[("training_data", &arm_data_id("sales_v2", "1"))]));
+    sb.add_job(&ws, job("j2", "adhoc experiment", at(1), &[("training_data", &arm_data_id("sales", "1"))]));
+    sb.add_job(&ws, job("j3", &display("fraud", 2, "a"), at(2), &[("features", &arm_data_id("sales", "1"))]));
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["run", "--config", &config], &sb);
+    out.assert_code(1);
+    let r = out.report();
+    assert_eq!(r["outcome"], "no_jobs");
+    let err = r["error"].as_str().unwrap();
+    assert!(err.contains("3 pipeline jobs seen, 0 in scope"), "{err}");
+    assert!(err.contains("1 × input training_data reads another data asset than sales"), "{err}");
+    assert!(err.contains("1 × display name does not match"), "{err}");
+    assert!(err.contains("1 × no input named training_data"), "{err}");
+    assert!(out.stderr.contains("no training job in scope"));
+    assert!(arm_writes(&sb).is_empty());
+}
+
+#[test]
+fn model_name_prefixes_are_literal() {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales", &["1", "2"]);
+    let uri = arm_data_id("sales", "1");
+    sb.add_job(&ws, job("a", &display("churn.v2+", 0, "x"), at(0), &[("training_data", &uri)]));
+    sb.add_job(&ws, job("b", &display("churnXv2+", 1, "x"), at(1), &[("training_data", &uri)]));
+    sb.add_job(&ws, job("c", &display("fraud_model", 2, "x"), at(2), &[("training_data", &uri)]));
+    sb.add_job(&ws, job("d", &display("other", 3, "x"), at(3), &[("training_data", &uri)]));
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["plan", "--config", &config, "--model_name_prefix", "churn.v2+, fraud_model"], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(
+        groups(&r),
+        vec![("churn.v2+".into(), "would_submit".into()), ("fraud_model".into(), "would_submit".into())]
+    );
+}
+
+#[test]
+fn newest_per_group_breaks_timestamp_ties_by_creation_time() {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales", &["1", "2"]);
+    let uri = arm_data_id("sales", "1");
+    sb.add_job(&ws, job("early", &display("churn", 10, "a"), at(10), &[("training_data", &uri)]));
+    sb.add_job(&ws, job("late", &display("churn", 10, "b"), at(11), &[("training_data", &uri)]));
+    sb.add_job(&ws, job("older", &display("churn", 5, "c"), at(20), &[("training_data", &uri)]));
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let r = run(&["plan", "--config", &config], &sb).report();
+    assert_eq!(group(&r, "churn")["baseJob"]["id"], "late");
+}
+
+#[test]
+fn configured_assets_must_agree_on_their_latest_version() {
+    let (sb, ws) = ml_sandbox();
+    add_versions(&sb, &ws, "sales-mltable", &["20261101000000", "20261102000000"]);
+    add_versions(&sb, &ws, "sales-uri", &["20261101000000"]);
+    let (_d, config) = retrainer_config(&[("training_data", "sales-mltable"), ("raw", "sales-uri")], 60, 1, "");
+    let out = run(&["run", "--config", &config], &sb);
+    out.assert_code(2);
+    assert!(out.stderr.contains("disagree") && out.stderr.contains("sales-uri: 20261101000000"), "{}", out.stderr);
+    let (_e, missing) = retrainer_config(&[("training_data", "nope")], 60, 1, "");
+    let out = run(&["run", "--config", &missing], &sb);
+    out.assert_code(2);
+    assert!(out.stderr.contains("data asset nope has no versions"), "{}", out.stderr);
+}
+
+#[test]
+fn an_empty_version_flag_means_latest() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let r = run(&["plan", "--config", &config, "--data_asset_version="], &sb).report();
+    assert_eq!(r["details"]["targetVersion"], "3");
+    assert_eq!(r["details"]["targetSource"], "latest");
+}
+
+#[test]
+fn up_to_date_groups_are_skipped_unless_forced() {
+    let (sb, ws) = workspace();
+    sb.add_job(
+        &ws,
+        job("churn-done", &display("churn", 90, "d4"), at(90), &[("training_data", &arm_data_id("sales", "3"))]),
+    );
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["run", "--config", &config, "--data_asset_version", "3"], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(groups(&r), vec![("churn".into(), "up_to_date".into()), ("fraud".into(), "submitted".into())]);
+    assert_eq!(job_puts(&sb).len(), 1);
+    sb.clear_requests();
+    let out =
+        run(&["run", "--config", &config, "--data_asset_version", "3", "--force", "--model_name_prefix", "churn"], &sb);
+    out.assert_code(0);
+    assert_eq!(groups(&out.report()), vec![("churn".into(), "submitted".into())]);
+    assert_eq!(job_puts(&sb).len(), 1);
+}
+
+#[test]
+fn a_rerun_adopts_and_makes_no_duplicate_puts() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    // Submit without waiting, as a task that crashed mid-wait would have.
+    let first = run(&["run", "--config", &config, "--no-wait"], &sb);
+    first.assert_code(0);
+    assert_eq!(first.report()["outcome"], "submitted");
+    let ids: Vec<String> = job_puts(&sb).into_iter().map(|(id, _, _)| id).collect();
+    assert_eq!(ids.len(), 2);
+    sb.clear_requests();
+    // The rerun sees the new jobs as the groups' newest, already on version 3: it waits for them.
+    let second = run(&["run", "--config", &config], &sb);
+    second.assert_code(0);
+    let r = second.report();
+    assert_eq!(groups(&r), vec![("churn".into(), "watching".into()), ("fraud".into(), "watching".into())]);
+    assert!(job_puts(&sb).is_empty(), "no duplicate submission");
+    // And a run that lists before the service shows the new jobs finds them by their deterministic id.
+    sb.clear_requests();
+    let third = run(&["run", "--config", &config, "--force"], &sb);
+    third.assert_code(0);
+    let r = third.report();
+    assert!(groups(&r).iter().all(|(_, a)| a == "submitted"), "--force bases new jobs on the newest ones: {r}");
+}
+
+#[test]
+fn adoption_by_deterministic_id() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    run(&["run", "--config", &config, "--no-wait", "--model_name_prefix", "churn"], &sb).assert_code(0);
+    let id = job_puts(&sb)[0].0.clone();
+    // Hide the submitted job from the list (as eventual consistency would), so selection picks the old base again.
+    sb.push_fault(drift_sandbox::Fault::new("/jobs?", 200).body(
+        &serde_json::to_string(&serde_json::json!({"value": [
+            serde_json::from_str::<Value>(&serde_json::to_string(&sb.job(&_ws, "churn-new").unwrap()).unwrap()).unwrap()
+        ]}))
+        .unwrap(),
+    ));
+    sb.clear_requests();
+    let out = run(&["run", "--config", &config, "--model_name_prefix", "churn"], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(group(&r, "churn")["action"], "adopted");
+    assert_eq!(group(&r, "churn")["job"]["id"], id);
+    assert!(job_puts(&sb).is_empty());
+}
+
+fn scripted_run(script: JobScript, timeout: u64, extra_args: &[&str]) -> (Sandbox, Outcome) {
+    let (sb, _ws) = workspace();
+    sb.set_job_steps(&["Queued", "Running", "Completed"]);
+    sb.script_job("churn", script);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], timeout, 1, "");
+    let mut args = vec!["run", "--config", config.as_str(), "--model_name_prefix", "churn"];
+    args.extend_from_slice(extra_args);
+    let out = run(&args, &sb);
+    (sb, out)
+}
+
+#[test]
+fn polls_until_completed() {
+    let (sb, out) = scripted_run(JobScript::Complete, 60, &[]);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(group(&r, "churn")["job"]["status"], "Completed");
+    let polls = calls(&sb, "/jobs/drift-churn-").iter().filter(|c| c.starts_with("GET")).count();
+    assert!(polls >= 3, "one GET for adoption, then polls until Completed: {polls}");
+}
+
+#[test]
+fn failed_jobs_fail_the_run() {
+    let (_sb, out) = scripted_run(JobScript::Fail, 60, &[]);
+    out.assert_code(1);
+    let r = out.report();
+    assert_eq!(r["outcome"], "failed");
+    assert_eq!(group(&r, "churn")["job"]["status"], "Failed");
+    assert!(out.stderr.contains("did not complete") && out.stderr.contains("Failed"), "{}", out.stderr);
+}
+
+#[test]
+fn canceled_and_not_responding_are_terminal_failures() {
+    for (script, status) in [(JobScript::Cancel, "Canceled"), (JobScript::NotResponding, "NotResponding")] {
+        let (_sb, out) = scripted_run(script, 60, &[]);
+        out.assert_code(1);
+        assert_eq!(group(&out.report(), "churn")["job"]["status"], status);
+    }
+}
+
+#[test]
+fn an_unknown_status_keeps_waiting_until_the_timeout() {
+    let (sb, out) = scripted_run(JobScript::Status("Hibernating".into()), 2, &[]);
+    out.assert_code(5);
+    let r = out.report();
+    assert_eq!(r["outcome"], "timed_out");
+    assert_eq!(group(&r, "churn")["job"]["status"], "Hibernating");
+    assert!(out.stderr.contains("keep running"), "without cancel the jobs are left alone: {}", out.stderr);
+    assert!(calls(&sb, "/cancel").is_empty());
+}
+
+#[test]
+fn timeout_with_cancel_cancels_unfinished_jobs() {
+    let (sb, out) = scripted_run(JobScript::Hang, 2, &["--cancel-on-timeout"]);
+    out.assert_code(5);
+    let r = out.report();
+    let id = group(&r, "churn")["job"]["id"].as_str().unwrap().to_string();
+    assert_eq!(r["details"]["canceled"], serde_json::json!([id]));
+    let cancels = calls(&sb, "/cancel");
+    assert_eq!(
+        cancels,
+        vec![format!(
+            "POST /arm/subscriptions/{SUBSCRIPTION}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/{WS}/jobs/{id}/cancel"
+        )]
+    );
+}
+
+#[test]
+fn cancel_on_timeout_from_config() {
+    let (sb, _ws) = workspace();
+    sb.script_job("churn", JobScript::Hang);
+    sb.set_job_steps(&["Queued", "Running", "Completed"]);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 1, 1, "cancelOnTimeout: true");
+    let out = run(&["run", "--config", &config, "--model_name_prefix", "churn"], &sb);
+    out.assert_code(5);
+    assert_eq!(calls(&sb, "/cancel").len(), 1);
+}
+
+#[test]
+fn pages_through_many_pages() {
+    let (sb, ws) = ml_sandbox();
+    let spec = drift_sandbox::GenerateSpec {
+        jobs: 2_500,
+        groups: 7,
+        asset: "sales".into(),
+        versions: vec!["1".into(), "2".into()],
+        ..Default::default()
+    };
+    let generated = sb.generate_jobs(&ws, spec);
+    sb.set_jobs_page_size(100);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["plan", "--config", &config], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["scan"]["jobsSeen"], generated.active_pipeline);
+    assert_eq!(r["details"]["scan"]["jobsInScope"], generated.in_scope);
+    assert_eq!(r["details"]["scan"]["pages"], generated.active_pipeline.div_ceil(100));
+    let chosen: std::collections::BTreeMap<String, String> = r["details"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap().to_string(), g["baseJob"]["id"].as_str().unwrap().to_string()))
+        .collect();
+    assert_eq!(chosen, generated.newest_per_group);
+}
+
+#[test]
+fn plan_makes_zero_writes() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = run(&["plan", "--config", &config], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["command"], "plan");
+    assert_eq!(r["outcome"], "planned");
+    assert_eq!(groups(&r), vec![("churn".into(), "would_submit".into()), ("fraud".into(), "would_submit".into())]);
+    assert!(arm_writes(&sb).is_empty(), "{:?}", arm_writes(&sb));
+    assert!(r["task_values"].as_object().unwrap().is_empty());
+}
+
+#[cfg(unix)]
+#[test]
+fn sigterm_stops_waiting_cancels_and_exits_130() {
+    use std::process::{Command, Stdio};
+    let (sb, _ws) = workspace();
+    sb.script_job("churn", JobScript::Hang);
+    sb.set_job_steps(&["Queued", "Running", "Completed"]);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 600, 1, "");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
+        .args(["--output", "json", "run", "--config", &config, "--model_name_prefix", "churn", "--cancel-on-timeout"])
+        .env_clear()
+        .envs(sp_env(&sb))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until drift is polling the submitted job.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while calls(&sb, "/jobs/drift-churn-").iter().filter(|c| c.starts_with("GET")).count() < 3 {
+        assert!(std::time::Instant::now() < deadline, "drift never started polling");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_str(String::from_utf8_lossy(&output.stdout).lines().last().unwrap()).unwrap();
+    assert_eq!(report["outcome"], "interrupted");
+    assert_eq!(calls(&sb, "/cancel").len(), 1, "the running job is canceled");
+}
