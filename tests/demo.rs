@@ -13,7 +13,8 @@ fn the_demo_tells_the_whole_story() {
         .iter()
         .map(|s| (s["report"]["outcome"].as_str().unwrap_or("?").to_string(), s["exitCode"].as_u64().unwrap()))
         .collect();
-    let expected = ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "completed"];
+    let expected =
+        ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "completed"];
     assert_eq!(outcomes, expected.iter().map(|o| (o.to_string(), 0)).collect::<Vec<_>>());
     let steps = r["details"]["steps"].as_array().unwrap();
     // The retrainer used the version the registrator published, and the rerun published the same one.

@@ -227,7 +227,7 @@ fn an_interrupted_run_is_finished_by_the_next_one_without_a_third_version() {
     let (sb, ws) = lake();
     let (_d, cfg) = config("");
     // The second data-version PUT fails for good: the first attempt and all four retries.
-    sb.push_fault(Fault::new(&format!("/data/{URI}/versions/"), 503).method("PUT").times(5));
+    sb.push_fault(Fault::new(format!("/data/{URI}/versions/"), 503).method("PUT").times(5));
     let (first, values) = run(&["run", "--config", &cfg], &sb);
     first.assert_code(4);
     assert_eq!(values, Value::Null, "no task value on failure");
@@ -341,7 +341,7 @@ fn storage_permission_denied_is_exit_3_naming_account_and_role() {
 fn arm_errors_surface_code_and_message() {
     let (sb, _ws) = lake();
     sb.push_fault(
-        Fault::new(&format!("/data/{MLTABLE}/versions/"), 409)
+        Fault::new(format!("/data/{MLTABLE}/versions/"), 409)
             .method("PUT")
             .body(r#"{"error":{"code":"UserError","message":"Asset paths cannot be updated."}}"#),
     );

@@ -279,17 +279,13 @@ fn a_rerun_adopts_and_makes_no_duplicate_puts() {
 
 #[test]
 fn adoption_by_deterministic_id() {
-    let (sb, _ws) = workspace();
+    let (sb, ws) = workspace();
     let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
     run(&["run", "--config", &config, "--no-wait", "--model_name_prefix", "churn"], &sb).assert_code(0);
     let id = job_puts(&sb)[0].0.clone();
     // Hide the submitted job from the list (as eventual consistency would), so selection picks the old base again.
-    sb.push_fault(drift_sandbox::Fault::new("/jobs?", 200).body(
-        &serde_json::to_string(&serde_json::json!({"value": [
-            serde_json::from_str::<Value>(&serde_json::to_string(&sb.job(&_ws, "churn-new").unwrap()).unwrap()).unwrap()
-        ]}))
-        .unwrap(),
-    ));
+    let stale_page = serde_json::json!({"value": [sb.job(&ws, "churn-new").unwrap()]});
+    sb.push_fault(drift_sandbox::Fault::new("/jobs?", 200).body(stale_page.to_string()));
     sb.clear_requests();
     let out = run(&["run", "--config", &config, "--model_name_prefix", "churn"], &sb);
     out.assert_code(0);
@@ -427,7 +423,7 @@ fn sigterm_stops_waiting_cancels_and_exits_130() {
     sb.script_job("churn", JobScript::Hang);
     sb.set_job_steps(&["Queued", "Running", "Completed"]);
     let (_d, config) = retrainer_config(&[("training_data", "sales")], 600, 1, "");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_drift"))
+    let child = Command::new(env!("CARGO_BIN_EXE_drift"))
         .args(["--output", "json", "run", "--config", &config, "--model_name_prefix", "churn", "--cancel-on-timeout"])
         .env_clear()
         .envs(sp_env(&sb))

@@ -1,6 +1,7 @@
-//! The bearer-token guard in front of every protected service (Key Vault now; ARM, storage and the Azure ML data
-//! plane later): reads `Authorization: Bearer`, looks the token up, checks expiry and audience, then the grants.
-//! The checks are shared; each service renders the rejection in its own error shape, as the real services differ.
+//! The bearer-token guard in front of every protected service (Key Vault, ARM with Azure ML, Blob and DFS): reads
+//! `Authorization: Bearer`, looks the token up, checks expiry and audience, then the grants. The checks are
+//! shared; each service renders the rejection in its own error shape, as the real services differ. Storage, which
+//! also accepts Shared Key and SAS, and the `x-azureml-token` of pipeline jobs call [`check_token`] directly.
 
 use std::time::SystemTime;
 
@@ -50,7 +51,6 @@ pub(crate) struct Protection {
 
 /// Who made an accepted request; put into the request extensions for handlers that record a creator.
 #[derive(Debug, Clone)]
-#[allow(dead_code)] // Read by the ARM and storage services that come later.
 pub(crate) struct Caller {
     pub principal: String,
 }
@@ -87,12 +87,24 @@ pub(crate) fn check(
 ) -> Result<Caller, Rejection> {
     let header = header_str(headers, "authorization").ok_or(Rejection::MissingHeader)?;
     let token = bearer_token(header).ok_or(Rejection::MalformedHeader)?;
+    check_token(state, protection.audiences, method, path, token)
+}
+
+/// The checks after the header is parsed: the token is known, not expired, for one of `audiences`, and a grant
+/// covers `path`.
+pub(crate) fn check_token(
+    state: &SandboxState,
+    audiences: &[&str],
+    method: &Method,
+    path: &str,
+    token: &str,
+) -> Result<Caller, Rejection> {
     let now = SystemTime::now();
     let record = lock(&state.identity.tokens).validate(token, now).cloned().map_err(|problem| match problem {
         TokenProblem::Unknown => Rejection::UnknownToken,
         TokenProblem::Expired { expired_at } => Rejection::Expired { expired_at, now },
     })?;
-    if !protection.audiences.iter().any(|a| a.eq_ignore_ascii_case(&record.audience)) {
+    if !audiences.iter().any(|a| a.eq_ignore_ascii_case(&record.audience)) {
         return Err(Rejection::WrongAudience { found: record.audience });
     }
     let resource = path.trim_start_matches('/');
@@ -107,7 +119,7 @@ pub(crate) fn check(
 }
 
 /// The token of `Bearer <token>`; the scheme is case-insensitive (RFC 6750 follows RFC 7235 there).
-fn bearer_token(header: &str) -> Option<&str> {
+pub(crate) fn bearer_token(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && !token.contains(' ')).then_some(token)

@@ -1,8 +1,9 @@
 //! drift-sandbox: a strict, stateful local fake of the Azure services drift talks to, served on one loopback port
-//! with a path prefix per "host" (`/aad`, `/msi`, `/imds`, `/kv`, `/arm`; `/blob` and `/dfs` later).
+//! with a path prefix per "host" (`/aad`, `/msi`, `/imds`, `/kv`, `/arm` with Azure ML, `/blob`, `/dfs`).
 //!
 //! Integration tests, benchmarks and `drift demo` start it with [`Sandbox::start`], seed it (tenants, service
-//! principals, secrets, grants) and point a drift process at it with [`Sandbox::env`]. It validates requests the way
+//! principals, secrets, grants, storage accounts with Delta tables, Azure ML workspaces with datastores, data
+//! versions and jobs) and point a drift process at it with [`Sandbox::env`]. It validates requests the way
 //! the real services do and answers in their JSON shapes, so a client that works against it has met the real
 //! contracts, not a lenient mock.
 //!
@@ -20,7 +21,8 @@
 //!
 //! Layout: `sandbox` is the public facade, `server` owns the OS thread and runtime, `traffic` records requests and
 //! injects latency and faults, `identity` is the fake directory and token table, `auth` guards protected services,
-//! `seed` loads seed files section by section, and `services` holds one module per Azure service, each
+//! `seed` loads seed files section by section, and `services` holds one module per Azure service (`aad`,
+//! `managed_identity`, `keyvault`, `arm` with the Azure ML provider `ml`, `storage` for Blob and DFS), each
 //! contributing a Router fragment to the route table in `services/mod.rs`.
 
 mod auth;
@@ -37,4 +39,10 @@ mod wire;
 pub use identity::DEFAULT_TENANT_ID;
 pub use identity::audiences;
 pub use sandbox::{Sandbox, SandboxOptions};
+pub use services::ml::datastores::BlobstoreCredential;
+pub use services::ml::jobs::generate::{GenerateSpec, GeneratedJobs};
+pub use services::ml::jobs::lifecycle::JobScript;
+pub use services::ml::library::JobSeed;
+pub use services::ml::store::WorkspaceRef;
+pub use services::storage::store::StoredBlob;
 pub use traffic::{Fault, RecordedRequest};

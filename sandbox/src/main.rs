@@ -15,7 +15,8 @@ struct Args {
     /// Port on 127.0.0.1 (0 picks a free one; the first line printed names it).
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// JSON seed file: tenants, servicePrincipals, federatedCredentials, managedIdentity, vaults, grants.
+    /// JSON seed file: tenants, servicePrincipals, federatedCredentials, managedIdentity, vaults, storageAccounts,
+    /// workspaces, jobSettings, grants.
     #[arg(long, value_name = "FILE")]
     seed: Option<PathBuf>,
     /// Delay added before answering every request, in milliseconds.
@@ -52,8 +53,9 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let (Some(seed), Some(path)) = (&seed, &args.seed)
-        && let Err(message) = sandbox.load_seed(seed)
+    // Loaded from the file (not the value read above) so that relative `localDir`s resolve against its folder.
+    if let (Some(_), Some(path)) = (&seed, &args.seed)
+        && let Err(message) = sandbox.load_seed_file(path)
     {
         eprintln!("drift-sandbox: {}: {message}", path.display());
         return ExitCode::from(2);

@@ -3,15 +3,31 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
+
+use axum::body::Bytes;
 
 use crate::identity::DEFAULT_TENANT_ID;
 use crate::server::{self, Server};
+use crate::services::ml::datastores::BlobstoreCredential;
+use crate::services::ml::jobs::generate::{GenerateSpec, GeneratedJobs};
+use crate::services::ml::jobs::lifecycle::JobScript;
+use crate::services::ml::library::{self, JobSeed};
+use crate::services::ml::store::WorkspaceRef;
+use crate::services::storage::seed::{join_blob_name, read_tree};
+use crate::services::storage::store::StoredBlob;
 use crate::services::{self, keyvault};
 use crate::state::{AppState, SandboxState, lock};
 use crate::traffic::{Fault, RecordedRequest};
+use crate::wire::unix_nanos;
 use crate::{ids, seed};
+
+/// Panics with the sandbox's prefix: library calls that cannot be carried out are mistakes in the test itself.
+fn must<T>(result: Result<T, String>) -> T {
+    result.unwrap_or_else(|problem| panic!("drift-sandbox: {problem}"))
+}
 
 /// How to start a [`Sandbox`]. Build it with `..Default::default()`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -194,8 +210,184 @@ impl Sandbox {
     }
 
     /// Applies a seed document (the `--seed` file's content). All sections are checked first; on error nothing is
-    /// applied and the message names the section and entry.
+    /// applied and the message names the section and entry. Relative `localDir`s are resolved against the
+    /// working directory; [`Sandbox::load_seed_file`] resolves them against the file's folder.
     pub fn load_seed(&self, seed: &serde_json::Value) -> Result<(), String> {
-        seed::load(&self.state, seed)
+        seed::load(&self.state, seed, &seed::Context { base_dir: None })
+    }
+
+    /// Reads and applies a seed file.
+    pub fn load_seed_file(&self, path: &Path) -> Result<(), String> {
+        let text =
+            std::fs::read_to_string(path).map_err(|e| format!("cannot read seed file {}: {e}", path.display()))?;
+        let value =
+            serde_json::from_str(&text).map_err(|e| format!("seed file {} is not valid JSON: {e}", path.display()))?;
+        let base_dir = path.parent().map(Path::to_path_buf);
+        seed::load(&self.state, &value, &seed::Context { base_dir })
+    }
+
+    // ---- Azure ML ----
+
+    /// Adds a workspace (idempotent) with its default datastore `workspaceblobstore`: an AzureBlob datastore with
+    /// `AccountKey` credentials on a storage account named after the workspace (`{letters and digits}store`,
+    /// created with a random key when missing) and a new `azureml-blobstore-{guid}` container.
+    ///
+    /// # Panics
+    /// If the names break ARM's or Azure ML's rules.
+    pub fn add_workspace(&self, subscription_id: &str, resource_group: &str, name: &str) -> WorkspaceRef {
+        must(library::add_workspace(&self.state, subscription_id, resource_group, name))
+    }
+
+    /// Points the workspace's `workspaceblobstore` at `account`/`container` (created when missing; a new account
+    /// gets a random key) with AccountKey credentials (the account's key), a SAS the sandbox issues, or none.
+    pub fn set_workspace_blobstore(
+        &self,
+        workspace: &WorkspaceRef,
+        account: &str,
+        container: &str,
+        credential: BlobstoreCredential,
+    ) {
+        must(library::set_blobstore(&self.state, workspace, account, container, credential));
+    }
+
+    /// Adds (or replaces) a datastore from the `properties` of a PUT body, secrets included; validated like a PUT.
+    pub fn add_datastore(&self, workspace: &WorkspaceRef, name: &str, properties: serde_json::Value) {
+        must(library::add_datastore(&self.state, workspace, name, &properties));
+    }
+
+    /// Adds a data version from the `properties` of a PUT body; validated and normalised like a PUT, created now.
+    pub fn add_data_version(&self, workspace: &WorkspaceRef, name: &str, version: &str, properties: serde_json::Value) {
+        must(library::add_data_version(&self.state, workspace, name, version, &properties, None));
+    }
+
+    /// Adds a data version with a chosen creation time (for `$orderBy=createdtime` tests).
+    pub fn add_data_version_at(
+        &self,
+        workspace: &WorkspaceRef,
+        name: &str,
+        version: &str,
+        properties: serde_json::Value,
+        created_at: SystemTime,
+    ) {
+        must(library::add_data_version(
+            &self.state,
+            workspace,
+            name,
+            version,
+            &properties,
+            Some(unix_nanos(created_at)),
+        ));
+    }
+
+    /// Adds a job as it would exist in the workspace (inputs stored as given). It keeps its status unless a
+    /// script matches it.
+    pub fn add_job(&self, workspace: &WorkspaceRef, job: JobSeed) {
+        must(library::add_job(&self.state, workspace, job));
+    }
+
+    /// Generates a large job table (see [`GenerateSpec`]); the asset's versions are created when missing.
+    pub fn generate_jobs(&self, workspace: &WorkspaceRef, spec: GenerateSpec) -> GeneratedJobs {
+        must(library::generate_jobs(&self.state, workspace, &spec))
+    }
+
+    /// Jobs per page of the jobs list (default 100).
+    pub fn set_jobs_page_size(&self, size: usize) {
+        must(library::set_jobs_page_size(&self.state, size));
+    }
+
+    /// The status walk of submitted jobs without a script (default `NotStarted, Queued, Running, Completed`),
+    /// one step per GET of the job.
+    pub fn set_job_steps(&self, steps: &[&str]) {
+        let steps: Vec<String> = steps.iter().map(|s| s.to_string()).collect();
+        must(library::set_job_steps(&self.state, &steps));
+    }
+
+    /// Scripts the outcome of jobs whose id equals `display_name_prefix_or_id` or whose display name starts with
+    /// it: jobs submitted later walk the script's steps; existing jobs continue from their current status when the
+    /// walk contains it, else take its last step at once. The latest matching script wins.
+    pub fn script_job(&self, display_name_prefix_or_id: &str, script: JobScript) {
+        must(library::script_job(&self.state, display_name_prefix_or_id, script));
+    }
+
+    /// A job as GET shows it, without advancing its lifecycle.
+    pub fn job(&self, workspace: &WorkspaceRef, id: &str) -> Option<serde_json::Value> {
+        library::job(&self.state, workspace, id)
+    }
+
+    pub fn data_version(&self, workspace: &WorkspaceRef, name: &str, version: &str) -> Option<serde_json::Value> {
+        library::data_version(&self.state, workspace, name, version)
+    }
+
+    /// A datastore as GET shows it (no secrets).
+    pub fn datastore(&self, workspace: &WorkspaceRef, name: &str) -> Option<serde_json::Value> {
+        library::datastore(&self.state, workspace, name)
+    }
+
+    // ---- Storage ----
+
+    /// Adds a storage account (or sets the key of an existing one). Its Blob and DFS endpoints are
+    /// `{url}/blob/{name}` and `{url}/dfs/{name}`.
+    ///
+    /// # Panics
+    /// If the name is not 3-24 lower-case letters and digits or the key is not base64.
+    pub fn add_storage_account(&self, name: &str, key_base64: &str) {
+        must(lock(&self.state.storage.inner).add_account(name, key_base64));
+    }
+
+    /// The account's key (base64), e.g. of the account `add_workspace` made.
+    pub fn storage_account_key(&self, account: &str) -> Option<String> {
+        lock(&self.state.storage.inner).account(account).map(|a| a.key_b64.clone())
+    }
+
+    /// Creates a container (filesystem) in an existing account; existing ones are kept.
+    pub fn add_container(&self, account: &str, container: &str) {
+        must(lock(&self.state.storage.inner).ensure_container(account, container).map(|_| ()));
+    }
+
+    /// Stores a blob (creating the container), as an upload would.
+    pub fn add_blob(&self, account: &str, container: &str, path: &str, bytes: impl Into<Vec<u8>>) {
+        let data = Bytes::from(bytes.into());
+        must(lock(&self.state.storage.inner).put_blob(
+            account,
+            container,
+            path,
+            data,
+            "application/octet-stream",
+            Default::default(),
+        ));
+    }
+
+    /// Copies a local folder tree under `prefix` (e.g. a Delta table with its `_delta_log`); returns the number of
+    /// files copied.
+    pub fn add_directory(
+        &self,
+        account: &str,
+        container: &str,
+        prefix: &str,
+        local_dir: impl AsRef<Path>,
+    ) -> io::Result<usize> {
+        let files = read_tree(local_dir.as_ref())?;
+        let count = files.len();
+        let mut storage = lock(&self.state.storage.inner);
+        for (relative, data) in files {
+            let name = join_blob_name(prefix, &relative);
+            storage
+                .put_blob(account, container, &name, Bytes::from(data), "application/octet-stream", Default::default())
+                .map_err(io::Error::other)?;
+        }
+        Ok(count)
+    }
+
+    /// A stored blob, for assertions on what was uploaded.
+    pub fn blob(&self, account: &str, container: &str, path: &str) -> Option<StoredBlob> {
+        let storage = lock(&self.state.storage.inner);
+        storage.account(account)?.containers.get(container)?.blobs.get(path).map(|b| b.to_public())
+    }
+
+    /// Issues a SAS the sandbox will accept: for one container (or the whole account when `None`), with permission
+    /// letters such as `rl` or `racwdl`, valid from five minutes ago until `expiry` (a past `expiry` makes an
+    /// expired one). Returns the query string without `?`.
+    pub fn issue_sas(&self, account: &str, container: Option<&str>, permissions: &str, expiry: SystemTime) -> String {
+        must(lock(&self.state.storage.inner).issue_sas(account, container, permissions, unix_nanos(expiry)))
     }
 }

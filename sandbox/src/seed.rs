@@ -3,6 +3,8 @@
 //! applied, so a bad file leaves the sandbox untouched. Unknown keys are errors, because a misspelt section that is
 //! silently ignored makes a test pass for the wrong reason.
 
+use std::path::{Path, PathBuf};
+
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -12,20 +14,38 @@ use crate::state::SandboxState;
 pub(crate) type Apply = Box<dyn FnOnce(&SandboxState) + Send>;
 
 /// Parses and checks a section's value; the error names what is wrong, without the section key (added here).
-type Parse = fn(&Value) -> Result<Apply, String>;
+type Parse = fn(&Value, &Context) -> Result<Apply, String>;
 
-/// Every known section, in the order they are applied. Later services (Azure ML workspaces and jobs, storage
-/// accounts) add their own entries here.
+/// Every known section, in the order they are applied: storage accounts before the workspaces whose default
+/// datastores live in them, workspaces before the job settings whose scripts apply to their jobs.
 const SECTIONS: &[(&str, Parse)] = &[
     ("tenants", crate::identity::seed::tenants),
     ("servicePrincipals", crate::identity::seed::service_principals),
     ("federatedCredentials", crate::identity::seed::federated_credentials),
     ("managedIdentity", crate::identity::seed::managed_identity),
     ("vaults", crate::services::keyvault::seed_vaults),
+    ("storageAccounts", crate::services::storage::seed::storage_accounts),
+    ("workspaces", crate::services::ml::seed::workspaces),
+    ("jobSettings", crate::services::ml::seed::job_settings),
     ("grants", crate::identity::seed::grants),
 ];
 
-pub(crate) fn load(state: &SandboxState, seed: &Value) -> Result<(), String> {
+/// What a section may need beyond its value: where relative paths in it are rooted.
+pub(crate) struct Context {
+    /// The seed file's folder; `None` for documents passed as values (then the working directory).
+    pub base_dir: Option<PathBuf>,
+}
+
+impl Context {
+    pub fn resolve(&self, path: &str) -> PathBuf {
+        match &self.base_dir {
+            Some(base) if Path::new(path).is_relative() => base.join(path),
+            _ => PathBuf::from(path),
+        }
+    }
+}
+
+pub(crate) fn load(state: &SandboxState, seed: &Value, context: &Context) -> Result<(), String> {
     let Value::Object(map) = seed else {
         return Err(format!("seed must be a JSON object with the keys {}; got {}", known_keys(), kind(seed)));
     };
@@ -35,7 +55,7 @@ pub(crate) fn load(state: &SandboxState, seed: &Value) -> Result<(), String> {
     let mut checked = Vec::new();
     for (key, parse) in SECTIONS {
         if let Some(value) = map.get(*key) {
-            checked.push(parse(value).map_err(|e| format!("seed section {key:?}: {e}"))?);
+            checked.push(parse(value, context).map_err(|e| format!("seed section {key:?}: {e}"))?);
         }
     }
     for apply in checked {

@@ -5,6 +5,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::identity::IdentityState;
 use crate::services::keyvault::KeyVaultState;
+use crate::services::ml::MlState;
+use crate::services::storage::StorageState;
 use crate::traffic::TrafficState;
 
 /// What axum hands to every handler and middleware.
@@ -18,7 +20,8 @@ pub(crate) struct SandboxState {
     pub traffic: TrafficState,
     pub identity: IdentityState,
     pub keyvault: KeyVaultState,
-    // Later services add their sub-state here (Azure ML workspaces and jobs, Blob/DFS accounts).
+    pub ml: MlState,
+    pub storage: StorageState,
 }
 
 impl SandboxState {
@@ -29,6 +32,8 @@ impl SandboxState {
             traffic: TrafficState::new(options.latency, options.log_requests),
             identity: IdentityState::new(options.token_lifetime),
             keyvault: KeyVaultState::default(),
+            ml: MlState::default(),
+            storage: StorageState::default(),
         }
     }
 

@@ -32,6 +32,58 @@ impl Query {
     pub fn get(&self, name: &str) -> Option<&str> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
+
+    /// The first value of `name` even when empty: storage distinguishes `prefix=` from no prefix in signatures.
+    pub fn get_raw(&self, name: &str) -> Option<&str> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+
+    /// Every decoded pair, in order.
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.0
+    }
+}
+
+/// Percent-decodes one URL path segment; `None` when the bytes are not UTF-8 (a name no Azure service accepts).
+pub(crate) fn decode_segment(segment: &str) -> Option<String> {
+    percent_encoding::percent_decode_str(segment).decode_utf8().ok().map(|s| s.into_owned())
+}
+
+/// Nanoseconds since the Unix epoch: the sandbox's one timestamp type for stored resources (sortable, copyable).
+pub(crate) fn unix_nanos(time: SystemTime) -> i64 {
+    let nanos = time.duration_since(UNIX_EPOCH).unwrap_or(Duration::ZERO).as_nanos();
+    i64::try_from(nanos).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn now_nanos() -> i64 {
+    unix_nanos(SystemTime::now())
+}
+
+fn utc(nanos: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_nanos(nanos)
+}
+
+/// What Azure ML prints in `systemData`: seven fractional digits and an explicit offset,
+/// `2022-09-12T22:33:08.1697789+00:00` (as in the real pipeline-job GET).
+pub(crate) fn ml_timestamp(nanos: i64) -> String {
+    let t = utc(nanos);
+    format!("{}.{:07}+00:00", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
+}
+
+/// The HTTP date of `Last-Modified` and of list results: `Thu, 01 Jan 2026 10:00:00 GMT`.
+pub(crate) fn http_date(nanos: i64) -> String {
+    utc(nanos).format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The `Time:` line of storage error messages: `2026-01-01T10:00:00.1234567Z`.
+pub(crate) fn storage_time(nanos: i64) -> String {
+    let t = utc(nanos);
+    format!("{}.{:07}Z", t.format("%Y-%m-%dT%H:%M:%S"), t.timestamp_subsec_nanos() / 100)
+}
+
+/// Parses an RFC 3339 timestamp (seed files, SAS times) into Unix nanoseconds.
+pub(crate) fn parse_rfc3339(text: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(text).ok().and_then(|t| t.timestamp_nanos_opt())
 }
 
 /// A header's value as text, if present and valid UTF-8.
@@ -73,5 +125,21 @@ mod tests {
         assert_eq!(aad_timestamp(t), "2025-08-18 15:26:14Z");
         assert_eq!(arm_time(t), "8/18/2025 3:26:14 PM");
         assert_eq!(unix_secs(t), 1_755_530_774);
+        let nanos = 1_662_975_188_169_778_900;
+        assert_eq!(ml_timestamp(nanos), "2022-09-12T09:33:08.1697789+00:00");
+        assert_eq!(http_date(nanos), "Mon, 12 Sep 2022 09:33:08 GMT");
+        assert_eq!(storage_time(nanos), "2022-09-12T09:33:08.1697789Z");
+        assert_eq!(parse_rfc3339("2022-09-12T09:33:08.1697789+00:00"), Some(nanos));
+        assert_eq!(parse_rfc3339("yesterday"), None);
+    }
+
+    #[test]
+    fn segments_and_raw_values() {
+        assert_eq!(decode_segment("a%20b%2Fc").as_deref(), Some("a b/c"));
+        assert_eq!(decode_segment("%FF"), None);
+        let q = Query::parse(Some("prefix=&comp=list"));
+        assert_eq!(q.get_raw("prefix"), Some(""));
+        assert_eq!(q.get("prefix"), None);
+        assert_eq!(q.pairs().len(), 2);
     }
 }

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use common::*;
 use drift_sandbox::{Sandbox, SandboxOptions};
+// STORAGE_SCOPE, ARM_SCOPE and X_MS_VERSION come from common.
 use serde_json::{Value, json};
 
 const EXAMPLE_TENANT: &str = "0b7e1f52-3c4d-4e5f-8a9b-1c2d3e4f5a6b";
@@ -18,8 +19,20 @@ fn example_path() -> String {
     format!("{}/examples/seed.json", env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example seed as a value, its relative `localDir`s made absolute (a value has no folder to resolve them from).
 fn example() -> Value {
-    serde_json::from_str(&std::fs::read_to_string(example_path()).unwrap()).unwrap()
+    let mut seed: Value = serde_json::from_str(&std::fs::read_to_string(example_path()).unwrap()).unwrap();
+    let examples = format!("{}/examples", env!("CARGO_MANIFEST_DIR"));
+    for account in seed["storageAccounts"].as_array_mut().unwrap() {
+        for container in account["containers"].as_object_mut().unwrap().values_mut() {
+            let directories = container.get_mut("directories").and_then(Value::as_array_mut);
+            for directory in directories.into_iter().flatten() {
+                let relative = directory["localDir"].as_str().unwrap().to_string();
+                directory["localDir"] = json!(format!("{examples}/{relative}"));
+            }
+        }
+    }
+    seed
 }
 
 fn bare() -> Sandbox {
@@ -82,8 +95,9 @@ fn assert_rejected(seed: Value, expected: &[&str]) {
 #[test]
 fn unknown_keys_are_rejected_with_the_known_ones_listed() {
     assert_rejected(
-        json!({"tenants": [], "workspaces": {}}),
-        &["unknown key \"workspaces\"", "servicePrincipals", "vaults"],
+        // A misspelt section: the singular of `workspaces`.
+        json!({"tenants": [], "workspace": {}}),
+        &["unknown key \"workspace\"", "servicePrincipals", "vaults", "workspaces", "storageAccounts"],
     );
     assert_rejected(json!([1, 2]), &["must be a JSON object", "an array"]);
 }
@@ -116,6 +130,172 @@ fn key_vault_naming_rules_apply_to_seeds() {
         &["\"db_password\"", "not a valid Key Vault secret name"],
     );
     assert_rejected(json!({"vaults": {"kv": {"pw": "x"}}}), &["vault name \"kv\""]);
+}
+
+const EXAMPLE_WS: &str = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/rg-drift/providers/Microsoft.MachineLearningServices/workspaces/drift-demo-ws";
+
+/// The example file through `load_seed_file`: storage with the Delta log, the workspace with its datastores, data
+/// versions and jobs, and the job settings.
+#[tokio::test]
+async fn example_seed_file_seeds_storage_and_azure_ml() {
+    let sandbox = bare();
+    sandbox.load_seed_file(std::path::Path::new(&example_path())).unwrap();
+    let (_, body) = example_token(&sandbox.url(), STORAGE_SCOPE).await;
+    let storage_token = body["access_token"].as_str().unwrap().to_string();
+    let listing = client()
+        .get(format!("{}/dfs/driftdemolake/raw", sandbox.url()))
+        .query(&[("resource", "filesystem"), ("recursive", "false"), ("directory", "tables/sales/_delta_log")])
+        .header("x-ms-version", X_MS_VERSION)
+        .bearer_auth(&storage_token)
+        .send()
+        .await
+        .unwrap();
+    let (status, listing) = status_json(listing).await;
+    assert_eq!(status, 200, "{listing}");
+    assert_eq!(listing["paths"].as_array().unwrap().len(), 10);
+
+    let (_, body) = example_token(&sandbox.url(), ARM_SCOPE).await;
+    let token = body["access_token"].as_str().unwrap().to_string();
+    let arm = |suffix: &str| {
+        client()
+            .get(format!("{}/arm{EXAMPLE_WS}{suffix}", sandbox.url()))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(&token)
+            .send()
+    };
+    let (status, latest) = status_json(
+        client()
+            .get(format!("{}/arm{EXAMPLE_WS}/data/raw-tables-sales-mltable/versions", sandbox.url()))
+            .query(&[("api-version", ARM_API), ("$orderBy", "createdtime desc"), ("$top", "1")])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{latest}");
+    assert_eq!(latest["value"][0]["name"], "20250101000000");
+    assert_eq!(latest["value"][0]["systemData"]["createdAt"], "2025-01-01T00:00:05.0000000+00:00");
+    let (_, store) = status_json(arm("/datastores/workspaceblobstore").await.unwrap()).await;
+    assert_eq!(store["properties"]["accountName"], "driftdemows");
+    let (_, jobs) = status_json(
+        client()
+            .get(format!("{}/arm{EXAMPLE_WS}/jobs", sandbox.url()))
+            .query(&[("api-version", ARM_API), ("jobType", "Pipeline"), ("listViewType", "ActiveOnly")])
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let names: Vec<&str> = jobs["value"].as_array().unwrap().iter().map(|j| j["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["fraud-20250103", "churn-20250102", "churn-20241215"]);
+    let (_, job) = status_json(arm("/jobs/churn-20250102").await.unwrap()).await;
+    assert_eq!(job["properties"]["status"], "Completed");
+    assert_eq!(job["properties"]["jobs"]["train"]["type"], "command");
+}
+
+#[test]
+fn storage_and_workspace_sections_are_checked_before_anything_is_applied() {
+    let ws = |extra: Value| {
+        let mut entry = json!({"subscriptionId": "s", "resourceGroup": "rg", "name": "ws1"});
+        for (k, v) in extra.as_object().unwrap() {
+            entry[k] = v.clone();
+        }
+        json!({"workspaces": [entry]})
+    };
+    assert_rejected(
+        json!({"storageAccounts": [{"name": "Bad", "key": "a2V5"}]}),
+        &["storageAccounts", "not a valid storage account name"],
+    );
+    assert_rejected(
+        json!({"storageAccounts": [{"name": "acct01", "key": "a2V5", "containers": {"c01": {"directories": [{"prefix": "x", "localDir": "/no/such/dir"}]}}}]}),
+        &["cannot read it"],
+    );
+    assert_rejected(
+        json!({"storageAccounts": [{"name": "acct01", "key": "a2V5", "containers": {"c01": {"blobs": {"a": {"text": "x", "base64": "eA=="}}}}}]}),
+        &["exactly one of text and base64"],
+    );
+    assert_rejected(ws(json!({"name": "w"})), &["workspaces", "does not match"]);
+    assert_rejected(
+        ws(
+            json!({"datastores": [{"name": "raw", "properties": {"datastoreType": "AzureDataLakeGen2", "accountName": "a", "filesystem": "f", "credentials": {"credentialsType": "Sas"}}}]}),
+        ),
+        &["datastores entry 0 (raw)", "secrets"],
+    );
+    assert_rejected(
+        ws(
+            json!({"data": [{"name": "d", "version": "1", "properties": {"dataType": "uri_folder", "dataUri": "azureml://datastores/missing/paths/p"}}]}),
+        ),
+        &["data entry 0", "missing"],
+    );
+    assert_rejected(ws(json!({"jobs": [{"id": "-x"}]})), &["jobs entry 0"]);
+    assert_rejected(ws(json!({"jobs": [{"id": "j", "inputs": {"a": {"uri": "x"}}}]})), &["jobInputType"]);
+    assert_rejected(
+        ws(json!({"blobstore": {"account": "acct01", "container": "c01", "credentials": "Key"}})),
+        &["AccountKey, Sas or None"],
+    );
+    assert_rejected(
+        ws(json!({"generate": {"jobs": 10, "groups": 2, "asset": "a", "inputName": "i", "versions": []}})),
+        &["versions"],
+    );
+    assert_rejected(
+        json!({"jobSettings": {"scripts": [{"match": "x", "outcome": "Explode"}]}}),
+        &["jobSettings", "exactly one of outcome"],
+    );
+    assert_rejected(json!({"jobSettings": {"pageSize": 0}}), &["pageSize"]);
+}
+
+#[tokio::test]
+async fn a_workspace_seed_can_generate_and_script() {
+    let sandbox = bare();
+    sandbox
+        .load_seed(&json!({
+            "tenants": [EXAMPLE_TENANT],
+            "servicePrincipals": [{"tenantId": EXAMPLE_TENANT, "clientId": EXAMPLE_CLIENT, "clientSecret": EXAMPLE_SECRET}],
+            "workspaces": [{"subscriptionId": "s1", "resourceGroup": "rg1", "name": "big-ws",
+                "blobstore": {"account": "bigwsblobs", "container": "azureml", "credentials": "Sas"},
+                "generate": {"jobs": 500, "groups": 5, "asset": "sales", "inputName": "training_data", "versions": ["1", "2"], "seed": 3}}],
+            "jobSettings": {"pageSize": 50, "steps": ["Queued", "Completed"], "scripts": [{"match": "model000_", "status": "Hibernating"}]}
+        }))
+        .unwrap();
+    let (_, body) = example_token(&sandbox.url(), ARM_SCOPE).await;
+    let token = body["access_token"].as_str().unwrap();
+    let base = format!(
+        "{}/arm/subscriptions/s1/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/workspaces/big-ws",
+        sandbox.url()
+    );
+    let (status, page) = status_json(
+        client()
+            .get(format!("{base}/jobs"))
+            .query(&[("api-version", ARM_API), ("jobType", "Pipeline")])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(page["value"].as_array().unwrap().len(), 50);
+    assert!(page["nextLink"].is_string());
+    let scripted = page["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["properties"]["displayName"].as_str().unwrap().starts_with("model000_"))
+        .unwrap();
+    assert_eq!(scripted["properties"]["status"], "Hibernating", "a scripted generated job ends where its script says");
+    let (_, secrets) = status_json(
+        client()
+            .post(format!("{base}/datastores/workspaceblobstore/listSecrets"))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(secrets["secretsType"], "Sas");
 }
 
 #[tokio::test]

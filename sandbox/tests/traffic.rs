@@ -127,7 +127,8 @@ async fn latency_delays_every_answer() {
 #[tokio::test]
 async fn unrouted_paths_answer_json_404_with_a_request_id() {
     let sandbox = sandbox();
-    for path in ["/", "/blob/acct/container", "/dfs/acct/fs", "/aad/x/oauth2/token"] {
+    // Blob and DFS are routed now; Queue and Files are not faked.
+    for path in ["/", "/queue/acct/q", "/file/acct/share", "/aad/x/oauth2/token"] {
         let response = get(&format!("{}{path}", sandbox.url()), None, &[]).await;
         let request_id = response.headers()["x-ms-request-id"].to_str().unwrap().to_string();
         assert_eq!(request_id.len(), 36, "{request_id}");

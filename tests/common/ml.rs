@@ -107,8 +107,11 @@ pub fn arm_writes(sb: &Sandbox) -> Vec<String> {
         .collect()
 }
 
-/// The JSON body of the recorded `PUT …/jobs/{id}` requests.
-pub fn job_puts(sb: &Sandbox) -> Vec<(String, Value, Vec<(String, String)>)> {
+/// A recorded job submission: the job id, its JSON body, its headers.
+pub type JobPut = (String, Value, Vec<(String, String)>);
+
+/// The recorded `PUT …/jobs/{id}` requests.
+pub fn job_puts(sb: &Sandbox) -> Vec<JobPut> {
     sb.requests()
         .iter()
         .filter(|r| r.method == "PUT" && r.path.contains("/jobs/"))

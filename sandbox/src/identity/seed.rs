@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::seed::{Apply, parse, parse_list, require_text};
+use crate::seed::{Apply, Context, parse, parse_list, require_text};
 use crate::state::lock;
 
 #[derive(Deserialize)]
@@ -38,7 +38,7 @@ struct Grant {
 }
 
 /// `"tenants": ["<tenant id>", ...]`
-pub(crate) fn tenants(value: &Value) -> Result<Apply, String> {
+pub(crate) fn tenants(value: &Value, _context: &Context) -> Result<Apply, String> {
     let tenants: Vec<String> = parse_list(value)?;
     for (i, tenant) in tenants.iter().enumerate() {
         require_text(&format!("entry {i}"), tenant)?;
@@ -52,7 +52,7 @@ pub(crate) fn tenants(value: &Value) -> Result<Apply, String> {
 }
 
 /// `"servicePrincipals": [{"tenantId", "clientId", "clientSecret"}, ...]`
-pub(crate) fn service_principals(value: &Value) -> Result<Apply, String> {
+pub(crate) fn service_principals(value: &Value, _context: &Context) -> Result<Apply, String> {
     let principals: Vec<ServicePrincipal> = parse_list(value)?;
     for (i, sp) in principals.iter().enumerate() {
         require_text(&format!("entry {i}: tenantId"), &sp.tenant_id)?;
@@ -68,7 +68,7 @@ pub(crate) fn service_principals(value: &Value) -> Result<Apply, String> {
 }
 
 /// `"federatedCredentials": [{"tenantId", "clientId", "assertion"}, ...]`
-pub(crate) fn federated_credentials(value: &Value) -> Result<Apply, String> {
+pub(crate) fn federated_credentials(value: &Value, _context: &Context) -> Result<Apply, String> {
     let credentials: Vec<FederatedCredential> = parse_list(value)?;
     for (i, fc) in credentials.iter().enumerate() {
         require_text(&format!("entry {i}: tenantId"), &fc.tenant_id)?;
@@ -84,7 +84,7 @@ pub(crate) fn federated_credentials(value: &Value) -> Result<Apply, String> {
 }
 
 /// `"managedIdentity": {"principalId"}`, or `null` for none.
-pub(crate) fn managed_identity(value: &Value) -> Result<Apply, String> {
+pub(crate) fn managed_identity(value: &Value, _context: &Context) -> Result<Apply, String> {
     let identity: Option<ManagedIdentity> = parse(value)?;
     if let Some(identity) = &identity {
         require_text("principalId", &identity.principal_id)?;
@@ -95,7 +95,7 @@ pub(crate) fn managed_identity(value: &Value) -> Result<Apply, String> {
 }
 
 /// `"grants": [{"principal", "resourcePrefix"}, ...]`
-pub(crate) fn grants(value: &Value) -> Result<Apply, String> {
+pub(crate) fn grants(value: &Value, _context: &Context) -> Result<Apply, String> {
     let grants: Vec<Grant> = parse_list(value)?;
     for (i, grant) in grants.iter().enumerate() {
         require_text(&format!("entry {i}: principal"), &grant.principal)?;

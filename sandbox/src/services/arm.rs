@@ -1,10 +1,10 @@
-//! Azure Resource Manager under `/arm`: the shared front door that every ARM-hosted provider (Azure ML, added
-//! later) sits behind. It authenticates (ARM error shape and `WWW-Authenticate`), requires `api-version`, and
+//! Azure Resource Manager under `/arm`: the shared front door that every ARM-hosted provider (Azure ML) sits
+//! behind. It authenticates (ARM error shape and `WWW-Authenticate`), requires `api-version`, and
 //! answers ARM-shaped 404s for paths no provider serves.
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, Uri, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::any;
@@ -23,7 +23,7 @@ pub(crate) const PROTECTION: Protection = Protection { audiences: &[audiences::A
 pub(crate) fn routes(state: &AppState, providers: Router<AppState>) -> Router<AppState> {
     let router = providers
         .route("/arm", any(not_found))
-        .route("/arm/{*rest}", any(not_found))
+        .route("/arm/{*rest}", any(catch_all))
         .route_layer(middleware::from_fn(require_api_version));
     // Added last so it runs first: ARM authenticates before it looks at anything else.
     auth::protect(router, state, &PROTECTION)
@@ -35,13 +35,28 @@ pub(crate) fn error(status: StatusCode, code: &str, message: &str) -> Response {
 }
 
 async fn not_found(request: Request) -> Response {
+    not_found_response(request.method(), request.uri())
+}
+
+/// ARM matches literal segments case-insensitively, but the router does not: `/arm/SUBSCRIPTIONS/...` misses the
+/// providers' `/arm/subscriptions/...` routes and lands here, so hand it to the (only) provider, which parses
+/// the path itself and answers the ARM 404 for anything it does not serve.
+async fn catch_all(state: State<AppState>, request: Request) -> Response {
+    let first = request.uri().path().trim_start_matches("/arm/").split('/').next().unwrap_or_default();
+    if first.eq_ignore_ascii_case("subscriptions") {
+        return crate::services::ml::api::dispatch(state, request).await;
+    }
+    not_found_response(request.method(), request.uri())
+}
+
+/// The answer for ARM paths no provider fakes.
+pub(crate) fn not_found_response(method: &Method, uri: &Uri) -> Response {
     error(
         StatusCode::NOT_FOUND,
         "NotFound",
         &format!(
-            "drift-sandbox ARM has no resource provider route for {} {}",
-            request.method(),
-            request.uri().path().trim_start_matches("/arm")
+            "drift-sandbox ARM has no resource provider route for {method} {}",
+            uri.path().trim_start_matches("/arm")
         ),
     )
 }

@@ -6,13 +6,15 @@
 //! | `/aad/{tenant}/oauth2/v2.0/token` | Entra ID token endpoint | [`aad`] |
 //! | `/msi/token`, `/imds/metadata/identity/oauth2/token` | managed identity | [`managed_identity`] |
 //! | `/kv/{vault}/...` | Key Vault | [`keyvault`] |
-//! | `/arm/...` | Azure Resource Manager | [`arm`] |
-//! | `/blob/{account}`, `/dfs/{account}` | storage (later) | |
+//! | `/arm/...` | Azure Resource Manager | [`arm`], with the Azure ML provider [`ml`] |
+//! | `/blob/{account}/...`, `/dfs/{account}/...` | Blob and Data Lake storage | [`storage`] |
 
 pub(crate) mod aad;
 pub(crate) mod arm;
 pub(crate) mod keyvault;
 pub(crate) mod managed_identity;
+pub(crate) mod ml;
+pub(crate) mod storage;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -29,9 +31,9 @@ pub(crate) fn router(state: AppState) -> Router {
         .merge(aad::routes())
         .merge(managed_identity::routes())
         .merge(keyvault::routes(&state))
-        // Azure ML (datastores, data, jobs) will pass its fragment here instead of an empty router.
-        .merge(arm::routes(&state, Router::new()))
-        // Blob (`/blob/{account}/...`) and DFS (`/dfs/{account}/...`) fragments are merged here when they exist.
+        .merge(arm::routes(&state, ml::routes()))
+        // Storage authenticates per request (SAS, bearer or Shared Key), so it is not wrapped in `auth::protect`.
+        .merge(storage::routes())
         .fallback(no_route)
         // The traffic middleware has already buffered the body under its own (larger) cap.
         .layer(DefaultBodyLimit::disable())

@@ -34,6 +34,9 @@ pub fn sandbox_with(options: SandboxOptions) -> Sandbox {
 }
 
 pub fn client() -> reqwest::Client {
+    // Built together with drift, reqwest carries rustls without a built-in crypto provider (drift picks ring);
+    // install it so a client can be built whichever way the features were unified.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::Client::builder().timeout(Duration::from_secs(20)).build().expect("client")
 }
 
@@ -107,4 +110,213 @@ pub async fn assert_aad_error(response: reqwest::Response, status: u16, error: &
         assert!(body[field].is_string(), "{field} missing in {body}");
     }
     body
+}
+
+// ---- Azure ML and storage helpers ----
+
+use drift_sandbox::WorkspaceRef;
+use serde_json::json;
+
+pub const SUB: &str = "00000000-0000-4000-8000-000000000001";
+pub const RG: &str = "rg-drift";
+pub const WS: &str = "ws-drift";
+pub const ML_SCOPE: &str = "https://ml.azure.com/.default";
+pub const STORAGE_SCOPE: &str = "https://storage.azure.com/.default";
+pub const X_MS_VERSION: &str = "2026-02-06";
+
+/// A sandbox with the test principal and one workspace.
+pub fn ml_sandbox() -> (Sandbox, WorkspaceRef) {
+    let sandbox = sandbox();
+    let ws = sandbox.add_workspace(SUB, RG, WS);
+    (sandbox, ws)
+}
+
+/// Calls to one workspace with ARM and Azure ML tokens of the test principal.
+pub struct Arm {
+    pub base: String,
+    pub url: String,
+    pub token: String,
+    pub ml_token: String,
+    pub client: reqwest::Client,
+}
+
+impl Arm {
+    pub async fn new(sandbox: &Sandbox, ws: &WorkspaceRef) -> Arm {
+        Arm {
+            base: format!("{}/arm{}", sandbox.url(), ws.arm_id()),
+            url: sandbox.url(),
+            token: sp_token(sandbox, ARM_SCOPE).await,
+            ml_token: sp_token(sandbox, ML_SCOPE).await,
+            client: client(),
+        }
+    }
+
+    pub async fn get(&self, suffix: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let response = self
+            .client
+            .get(format!("{}{suffix}", self.base))
+            .query(&[("api-version", ARM_API)])
+            .query(query)
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        status_json(response).await
+    }
+
+    /// GET of an absolute URL (a `nextLink` or `Location`), as given.
+    pub async fn follow(&self, url: &str) -> reqwest::Response {
+        self.client.get(url).bearer_auth(&self.token).send().await.unwrap()
+    }
+
+    pub async fn put(&self, suffix: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .put(format!("{}{suffix}", self.base))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        status_json(response).await
+    }
+
+    /// A pipeline-job PUT as the SDK sends it: with `x-azureml-token`.
+    pub async fn put_job(&self, id: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .client
+            .put(format!("{}/jobs/{id}", self.base))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(&self.token)
+            .header("x-azureml-token", format!("Bearer {}", self.ml_token))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        status_json(response).await
+    }
+
+    pub async fn post(&self, suffix: &str) -> reqwest::Response {
+        self.client
+            .post(format!("{}{suffix}", self.base))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap()
+    }
+}
+
+/// A minimal valid pipeline-job body reading `uri` as input `training_data`.
+pub fn pipeline_body(display_name: &str, uri: &str) -> Value {
+    json!({"properties": {
+        "jobType": "Pipeline",
+        "displayName": display_name,
+        "experimentName": "churn",
+        "computeId": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws/computes/cpu",
+        "tags": {"team": "ml"},
+        "properties": {"owner": "drift"},
+        "inputs": {
+            "training_data": {"jobInputType": "mltable", "uri": uri, "mode": "ReadOnlyMount"},
+            "learning_rate": {"jobInputType": "literal", "value": "0.1"}
+        },
+        "jobs": {"train": {"type": "command", "inputs": {"data": {"job_input_type": "literal", "value": "${{parent.inputs.training_data}}"}}}},
+        "settings": {"continue_on_step_failure": false},
+        "outputs": {"model": {"jobOutputType": "mlflow_model", "mode": "ReadWriteMount"}}
+    }})
+}
+
+// Storage: an independent Shared Key signer, written from the documentation (not from the sandbox's code).
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::{Digest, Sha256};
+
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    let mut k = if key.len() > 64 { Sha256::digest(key).to_vec() } else { key.to_vec() };
+    k.resize(64, 0);
+    let inner: Vec<u8> = k.iter().map(|b| b ^ 0x36).chain(message.iter().copied()).collect();
+    let inner = Sha256::digest(&inner);
+    let outer: Vec<u8> = k.iter().map(|b| b ^ 0x5c).chain(inner.iter().copied()).collect();
+    Sha256::digest(&outer).to_vec()
+}
+
+pub fn http_now() -> String {
+    chrono::Utc::now().format("%a, %d %b %Y %H:%M:%S GMT").to_string()
+}
+
+/// The Shared Key `Authorization` value for a request (headers: lower-case names).
+pub fn shared_key(account: &str, key_b64: &str, method: &str, url: &str, headers: &[(String, String)]) -> String {
+    let url = reqwest::Url::parse(url).unwrap();
+    let header = |name: &str| {
+        let value = headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
+        if name == "content-length" && value == "0" { String::new() } else { value }
+    };
+    let standard = [
+        "content-encoding",
+        "content-language",
+        "content-length",
+        "content-md5",
+        "content-type",
+        "date",
+        "if-modified-since",
+        "if-match",
+        "if-none-match",
+        "if-unmodified-since",
+        "range",
+    ];
+    let mut text = method.to_string();
+    for name in standard {
+        text.push('\n');
+        text.push_str(&header(name));
+    }
+    text.push('\n');
+    let mut ms: Vec<&(String, String)> = headers.iter().filter(|(n, _)| n.starts_with("x-ms-")).collect();
+    ms.sort();
+    for (name, value) in ms {
+        text.push_str(&format!("{name}:{value}\n"));
+    }
+    text.push_str(&format!("/{account}{}", url.path()));
+    let mut params: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for (k, v) in url.query_pairs() {
+        params.entry(k.to_lowercase()).or_default().push(v.into_owned());
+    }
+    for (k, mut v) in params {
+        v.sort();
+        text.push_str(&format!("\n{k}:{}", v.join(",")));
+    }
+    let key = STANDARD.decode(key_b64).unwrap();
+    format!("SharedKey {account}:{}", STANDARD.encode(hmac_sha256(&key, text.as_bytes())))
+}
+
+/// Sends a storage request signed with Shared Key; `headers` are added and signed (plus x-ms-date and
+/// x-ms-version, and Content-Length for bodies).
+pub async fn signed(
+    account: &str,
+    key_b64: &str,
+    method: reqwest::Method,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> reqwest::Response {
+    let mut all: Vec<(String, String)> = headers.iter().map(|(n, v)| (n.to_lowercase(), v.to_string())).collect();
+    all.push(("x-ms-date".into(), http_now()));
+    all.push(("x-ms-version".into(), X_MS_VERSION.into()));
+    if !body.is_empty() || method == reqwest::Method::PUT {
+        all.push(("content-length".into(), body.len().to_string()));
+    }
+    let authorization = shared_key(account, key_b64, method.as_str(), url, &all);
+    let mut request = client().request(method, url).header("authorization", authorization).body(body);
+    for (name, value) in &all {
+        if name != "content-length" {
+            request = request.header(name.as_str(), value.as_str());
+        }
+    }
+    request.send().await.unwrap()
+}
+
+/// The `<Code>` of a Blob XML error body.
+pub fn xml_code(body: &str) -> String {
+    body.split("<Code>").nth(1).and_then(|rest| rest.split("</Code>").next()).unwrap_or_default().to_string()
 }

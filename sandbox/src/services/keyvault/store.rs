@@ -8,7 +8,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 
 use crate::ids;
-use crate::seed::{Apply, parse};
+use crate::seed::{Apply, Context, parse};
 use crate::state::lock;
 use crate::wire::unix_secs;
 
@@ -115,7 +115,7 @@ pub(crate) fn check_names(vault: &str, name: &str) -> Result<(), String> {
 }
 
 /// `"vaults": {"<vault name>": {"<secret name>": "<value>", ...}, ...}`
-pub(crate) fn seed_vaults(value: &Value) -> Result<Apply, String> {
+pub(crate) fn seed_vaults(value: &Value, _context: &Context) -> Result<Apply, String> {
     let vaults: BTreeMap<String, BTreeMap<String, String>> = parse(value)?;
     for (vault, secrets) in &vaults {
         if secrets.is_empty() {
