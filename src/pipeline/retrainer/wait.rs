@@ -80,6 +80,8 @@ pub async fn wait_all(
 pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
     let pending: Vec<(usize, String)> =
         jobs.iter().enumerate().filter(|(_, j)| !j.is_terminal()).map(|(i, j)| (i, j.job_id.clone())).collect();
+    let cycle_started = Instant::now();
+    let requests = pending.len();
     let results: Vec<(usize, Result<Option<JobStatus>, String>)> = futures_util::stream::iter(pending)
         .map(|(i, id)| async move {
             let result = match ml.get_job(&id).await {
@@ -92,6 +94,12 @@ pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
         .buffer_unordered(MAX_CONCURRENT_POLLS)
         .collect()
         .await;
+    tracing::debug!(
+        target: "drift::retrainer",
+        requests,
+        ms = cycle_started.elapsed().as_millis() as u64,
+        "poll cycle"
+    );
     for (i, result) in results {
         let job = &mut jobs[i];
         match result {

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# CI check of the JVM launcher jar for Databricks spark_jar_tasks (.ci/run calls it). Steps, each timed:
+#   1 jar        scripts/build-jar.sh (static musl binary + drift.Launcher, javac --release 8)
+#   2 help       java -cp drift-launcher.jar drift.Launcher --help
+#   3 api        jvm/test/drift/LauncherCheck.java: extracted once, 0700, exceptions carry code and stderr
+#   4 sandbox    registrator, then retrainer without --data_asset_version (a JAR task has no task values: it
+#                resolves the newest common version itself), both through the jar against drift-sandbox seeded
+#                from tests/fixtures/deploy/seed.json, credentials in the environment as spark_env_vars set them
+#
+#   scripts/ci-jar-check.sh [--jar PATH] [--skip-sandbox]
+#
+# --jar reuses a built jar (skips step 1). The sandbox comes from $DRIFT_SANDBOX_BIN or is built with cargo
+# (debug profile, CARGO_TARGET_DIR honoured). Ends with `jar checks: N passed, 0 failed`.
+set -Eeuo pipefail
+
+ROOT="$(cd "$(dirname "$(readlink -f "$0")")/.." && pwd)"
+JAR=""
+SKIP_SANDBOX=0
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --jar) JAR="$(readlink -f "$2")"; shift 2 ;;
+    --skip-sandbox) SKIP_SANDBOX=1; shift ;;
+    *) echo "ci-jar-check.sh: unknown argument $1" >&2; exit 2 ;;
+  esac
+done
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+FIXTURES="$ROOT/tests/fixtures/deploy"
+TENANT=7d1c5a3e-0b2f-4e6d-9a8c-1f2e3d4c5b6a
+CLIENT_ID=3b9e2f41-6c7d-4a8b-9e0f-1a2b3c4d5e6f
+CLIENT_SECRET='deploy-check~not-a-real-secret'
+
+WORK="$(mktemp -d)"
+SANDBOX_PID=""
+cleanup() {
+  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+PASSED=0
+CURRENT=""
+SUMMARY=""
+on_error() { echo "jar checks: step '$CURRENT' failed; $PASSED passed, 1 failed" >&2; }
+trap on_error ERR
+step() {
+  CURRENT="$1"
+  shift
+  echo "== ci-jar-check: $CURRENT" >&2
+  local t0=$SECONDS
+  "$@"
+  PASSED=$((PASSED + 1))
+  SUMMARY+="  $CURRENT: $((SECONDS - t0)) s"$'\n'
+}
+fail() { echo "ci-jar-check.sh: $*" >&2; return 1; }
+
+build_jar() { JAR="$("$ROOT/scripts/build-jar.sh" --out "$WORK/dist" | tee /dev/stderr | sed -n 's/^JAR //p')"; }
+
+# The JVM in a clean environment plus NAME=VALUE arguments, as a cluster's spark_env_vars would set them.
+launcher() { env -i PATH=/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 "$@"; }
+
+help_check() {
+  local out
+  out="$(launcher java -cp "$JAR" drift.Launcher --help)"
+  grep -q 'Usage: drift' <<<"$out" || fail "drift.Launcher --help printed no usage:
+$out"
+  grep -q 'Exit codes:' <<<"$out" || fail "drift.Launcher --help has no exit-code table"
+}
+
+api_check() {
+  mkdir -p "$WORK/check"
+  javac --release 8 -Xlint:all -Werror -cp "$JAR" -d "$WORK/check" "$ROOT/jvm/test/drift/LauncherCheck.java"
+  launcher java -cp "$JAR:$WORK/check" drift.LauncherCheck
+}
+
+start_sandbox() {
+  local bin="${DRIFT_SANDBOX_BIN:-}"
+  if [ -z "$bin" ]; then
+    (cd "$ROOT" && cargo build --locked -p drift-sandbox --bin drift-sandbox >&2)
+    bin="$CARGO_TARGET_DIR/debug/drift-sandbox"
+  fi
+  "$bin" --port 0 --seed "$FIXTURES/seed.json" >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
+  SANDBOX_PID=$!
+  for _ in $(seq 100); do
+    grep -q '^export DRIFT_IMDS_ENDPOINT=' "$WORK/sandbox.out" 2>/dev/null && break
+    kill -0 "$SANDBOX_PID" 2>/dev/null || fail "drift-sandbox exited: $(cat "$WORK/sandbox.err")"
+    sleep 0.1
+  done
+  mapfile -t SANDBOX_ENV < <(sed -n "s/^export \([A-Z_]*\)='\{0,1\}\([^']*\)'\{0,1\}$/\1=\2/p" "$WORK/sandbox.out")
+  [ "${#SANDBOX_ENV[@]}" -ge 6 ] || fail "drift-sandbox printed no endpoint overrides: $(cat "$WORK/sandbox.out")"
+}
+
+# Usage: jar_task NAME PARAMETERS...; the report (last stdout line) lands in $WORK/NAME.json.
+jar_task() {
+  local name="$1"
+  shift
+  launcher "${SANDBOX_ENV[@]}" AZURE_CLIENT_ID="$CLIENT_ID" AZURE_CLIENT_SECRET="$CLIENT_SECRET" \
+    AZURE_TENANT_ID="$TENANT" java -cp "$JAR" drift.Launcher "$@" --output json >"$WORK/$name.stdout" \
+    || fail "$name through the jar exited non-zero"
+  tail -n1 "$WORK/$name.stdout" >"$WORK/$name.json"
+}
+
+report() { python3 -c 'import json, sys; r = json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$WORK/$1.json" "$2"; }
+
+sandbox() {
+  start_sandbox
+  jar_task register --config "$FIXTURES/registrator.yaml"
+  [ "$(report register "r['outcome']")" = registered ] || fail "the registrator did not register: $(cat "$WORK/register.json")"
+  local version
+  version="$(report register "r['task_values']['data_asset_version']")"
+  jar_task retrain --config "$FIXTURES/retrainer.yaml"
+  [ "$(report retrain "r['outcome']")" = completed ] || fail "the retrainer did not complete: $(cat "$WORK/retrain.json")"
+  [ "$(report retrain "r['details']['targetVersion']")" = "$version" ] \
+    || fail "the retrainer did not resolve the registrator's version $version: $(cat "$WORK/retrain.json")"
+  [ "$(report retrain "r['details']['targetSource']")" != flag ] || fail "the version came from a flag"
+  echo "ci-jar-check.sh: the retrainer resolved data version $version itself and retrained $(report retrain \
+    "len(r['details']['groups'])") groups" >&2
+}
+
+if [ -z "$JAR" ]; then step jar build_jar; fi
+step help help_check
+step api api_check
+if [ "$SKIP_SANDBOX" = 0 ]; then step sandbox sandbox; fi
+trap - ERR
+printf 'ci-jar-check.sh: seconds per step:\n%s' "$SUMMARY" >&2
+echo "jar checks: $PASSED passed, 0 failed"
