@@ -317,6 +317,22 @@ fn polls_until_completed() {
 }
 
 #[test]
+fn a_poll_error_after_retries_is_logged_and_polled_again() {
+    let (sb, _ws) = workspace();
+    sb.set_job_steps(&["Queued", "Running", "Completed"]);
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    run(&["run", "--config", &config, "--no-wait", "--model_name_prefix", "churn"], &sb).assert_code(0);
+    let id = job_puts(&sb)[0].0.clone();
+    // One whole poll fails: the first attempt and the HTTP layer's four retries all get 503.
+    sb.push_fault(drift_sandbox::Fault::new(format!("/jobs/{id}?"), 503).method("GET").times(5));
+    let out = run(&["run", "--config", &config, "--model_name_prefix", "churn"], &sb);
+    out.assert_code(0);
+    assert!(out.stderr.contains("polling failed, will retry next cycle"), "{}", out.stderr);
+    assert!(out.stderr.contains("1 poll error"), "the cycle line counts it: {}", out.stderr);
+    assert_eq!(group(&out.report(), "churn")["job"]["status"], "Completed");
+}
+
+#[test]
 fn failed_jobs_fail_the_run() {
     let (_sb, out) = scripted_run(JobScript::Fail, 60, &[]);
     out.assert_code(1);

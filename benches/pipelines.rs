@@ -1,0 +1,261 @@
+//! Pipeline benchmarks (not tests): the release `drift` binary against the in-process sandbox, timed from the
+//! outside with `/usr/bin/time -v` (wall time, peak RSS) and counted by the sandbox (requests). Run it with
+//! `scripts/bench.sh`, which builds the binaries and prints the tables that go into docs/performance.md.
+//!
+//! Environment: `DRIFT_BENCH_BIN` (the drift binary; default target/release/drift), `DRIFT_BENCH_PYTHON` (a
+//! Python with azure-ai-ml installed, for the SDK comparison; skipped with a note when unset), `DRIFT_BENCH_JOBS`
+//! (default 100000).
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use drift_sandbox::{GenerateSpec, JobSeed, Sandbox, SandboxOptions, WorkspaceRef};
+use serde_json::{Map, Value, json};
+
+const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+const CLIENT_ID: &str = "9f3c1a52-6d0e-4b7a-8c21-5e4f3a2b1c0d";
+const CLIENT_SECRET: &str = "bench-secret-value";
+const SUB: &str = "00000000-1111-2222-3333-444444444444";
+const RG: &str = "rg-bench";
+const WS: &str = "ws-bench";
+
+struct Measured {
+    code: i32,
+    wall: Duration,
+    max_rss_kb: u64,
+    stdout: String,
+    stderr: String,
+}
+
+fn drift_bin() -> PathBuf {
+    std::env::var_os("DRIFT_BENCH_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/drift"))
+}
+
+/// Runs drift under `/usr/bin/time -v` with the sandbox's environment.
+fn measure(sb: &Sandbox, args: &[&str]) -> Measured {
+    let mut env: HashMap<String, String> = sb.env().into_iter().collect();
+    env.insert("AZURE_CLIENT_ID".into(), CLIENT_ID.into());
+    env.insert("AZURE_CLIENT_SECRET".into(), CLIENT_SECRET.into());
+    env.insert("AZURE_TENANT_ID".into(), TENANT.into());
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(drift_bin())
+        .args(args)
+        .env_clear()
+        .envs(&env)
+        .output()
+        .expect("/usr/bin/time runs (apt-get install time)");
+    let wall = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let max_rss_kb = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    Measured { code: out.status.code().unwrap_or(-1), wall, max_rss_kb, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr }
+}
+
+fn sandbox(latency_ms: u64) -> (Sandbox, WorkspaceRef) {
+    let sb = Sandbox::start(SandboxOptions::default()).expect("sandbox");
+    sb.add_service_principal(TENANT, CLIENT_ID, CLIENT_SECRET);
+    let ws = sb.add_workspace(SUB, RG, WS);
+    sb.set_latency(Duration::from_millis(latency_ms));
+    (sb, ws)
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+fn counts(sb: &Sandbox) -> (usize, usize) {
+    let all = sb.requests();
+    let tokens = all.iter().filter(|r| r.path.starts_with("/aad/")).count();
+    (all.len(), tokens)
+}
+
+fn registrator(latency_ms: u64) {
+    let (sb, _ws) = sandbox(latency_ms);
+    sb.add_storage_account("benchlake", "YmVuY2gtbGFrZS1rZXk=");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/delta/small");
+    sb.add_directory("benchlake", "curated", "delta/sales", &fixture).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "reg.yaml",
+        &format!("Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: benchlake\n    containerName: curated\n    containerDataPath: delta/sales\n"),
+    );
+    let m = measure(&sb, &["--output", "json", "run", "--config", &cfg]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let (total, tokens) = counts(&sb);
+    println!("| registrator, first registration | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |", m.wall.as_secs_f64(), m.max_rss_kb / 1024);
+    for r in sb.requests() {
+        println!("|  | | | | `{} {}` |", r.method, r.path.split("/workspaces/").last().unwrap_or(&r.path));
+    }
+    sb.clear_requests();
+    let m = measure(&sb, &["--output", "json", "run", "--config", &cfg]);
+    assert_eq!(m.code, 0);
+    let (total, tokens) = counts(&sb);
+    println!("| registrator, rerun (unchanged) | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |", m.wall.as_secs_f64(), m.max_rss_kb / 1024);
+}
+
+fn retrainer_config(dir: &Path) -> String {
+    write(
+        dir,
+        "ret.yaml",
+        &format!("Processing:\n  type: ModelRetrainer\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    dataAssets: [{{name: training_data, value: sales}}]\n    refreshTimeout: \"600\"\n    refreshDelay: \"1\"\n"),
+    )
+}
+
+/// A bare HTTP walk of the job list: GET, read `nextLink`, repeat — the floor any client pays.
+fn bare_walk(sb: &Sandbox) -> (Duration, usize) {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    rt.block_on(async {
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let token: Value = http
+            .post(format!("{}/aad/{TENANT}/oauth2/v2.0/token", sb.url()))
+            .form(&[("grant_type", "client_credentials"), ("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET), ("scope", "https://management.azure.com/.default")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bearer = format!("Bearer {}", token["access_token"].as_str().unwrap());
+        #[derive(serde::Deserialize)]
+        struct Link {
+            #[serde(rename = "nextLink")]
+            next_link: Option<String>,
+        }
+        let started = Instant::now();
+        let mut url = Some(format!(
+            "{}/arm/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/{WS}/jobs?api-version=2025-12-01&jobType=Pipeline&listViewType=ActiveOnly",
+            sb.url()
+        ));
+        let mut pages = 0;
+        while let Some(u) = url {
+            let body = http.get(&u).header("authorization", &bearer).send().await.unwrap().bytes().await.unwrap();
+            pages += 1;
+            url = serde_json::from_slice::<Link>(&body).unwrap().next_link;
+        }
+        (started.elapsed(), pages)
+    })
+}
+
+/// The official Python SDK listing the same jobs (azure-ai-ml's MLClient.jobs.list), when a Python with it is given.
+fn python_sdk(sb: &Sandbox) -> Option<(Duration, u64, String)> {
+    let python = std::env::var("DRIFT_BENCH_PYTHON").ok()?;
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/bench/sdk_list.py");
+    let started = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(&python)
+        .arg(script)
+        .env("AZUREML_DEV_URL_MFE", format!("{}/arm", sb.url()))
+        .env("BENCH_TOKEN_URL", format!("{}/aad/{TENANT}/oauth2/v2.0/token", sb.url()))
+        .env("BENCH_CLIENT_ID", CLIENT_ID)
+        .env("BENCH_CLIENT_SECRET", CLIENT_SECRET)
+        .env("BENCH_SUB", SUB)
+        .env("BENCH_RG", RG)
+        .env("BENCH_WS", WS)
+        .output()
+        .ok()?;
+    let wall = started.elapsed();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let rss = stderr.lines().find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    if !out.status.success() {
+        return Some((wall, rss, format!("failed: {}", stderr.lines().filter(|l| !l.starts_with('\t')).last().unwrap_or(""))));
+    }
+    Some((wall, rss, stdout))
+}
+
+fn retrainer_plan(jobs: usize, latency_ms: u64) {
+    let (sb, ws) = sandbox(latency_ms);
+    let generated = sb.generate_jobs(&ws, GenerateSpec { jobs, groups: 50, asset: "sales".into(), versions: vec!["1".into(), "2".into()], ..GenerateSpec::default() });
+    sb.set_jobs_page_size(100);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = retrainer_config(dir.path());
+    sb.clear_requests();
+    let m = measure(&sb, &["--output", "json", "plan", "--config", &cfg, "--data_asset_version", "3"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let report: Value = serde_json::from_str(m.stdout.lines().last().unwrap()).unwrap();
+    let pages = report["details"]["scan"]["pages"].as_u64().unwrap();
+    let groups = report["details"]["groups"].as_array().unwrap().len();
+    let (total, tokens) = counts(&sb);
+    sb.clear_requests();
+    let (walk, walk_pages) = bare_walk(&sb);
+    assert_eq!(walk_pages as u64, pages);
+    let overhead = (m.wall.as_secs_f64() - walk.as_secs_f64()) / walk.as_secs_f64() * 100.0;
+    println!(
+        "| drift plan | {jobs} ({} listed) | {latency_ms} ms | {:.2} s | {} MB | {total} = {pages} pages + {groups} group GETs + {tokens} token | {overhead:+.0} % vs. bare walk |",
+        generated.active_pipeline,
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024
+    );
+    println!("| bare HTTP walk (Rust, nextLink only) | {jobs} | {latency_ms} ms | {:.2} s | – | {walk_pages} pages | |", walk.as_secs_f64());
+    match python_sdk(&sb) {
+        Some((wall, rss, result)) => println!(
+            "| azure-ai-ml `MLClient.jobs.list()` | {jobs} | {latency_ms} ms | {:.2} s | {} MB | {result} | |",
+            wall.as_secs_f64(),
+            rss / 1024
+        ),
+        None => println!("| azure-ai-ml | {jobs} | {latency_ms} ms | (set DRIFT_BENCH_PYTHON) | | | |"),
+    }
+}
+
+fn at(minutes: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_793_491_200 + minutes * 60)
+}
+
+fn polling(groups: usize, latency_ms: u64) {
+    let (sb, ws) = sandbox(latency_ms);
+    for v in ["1", "2"] {
+        sb.add_data_version(&ws, "sales", v, json!({"dataType": "mltable", "dataUri": format!("azureml://datastores/workspaceblobstore/paths/sales/{v}/")}));
+    }
+    let uri = format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/{WS}/data/sales/versions/1");
+    for g in 0..groups {
+        let mut inputs = Map::new();
+        inputs.insert("training_data".into(), json!({"jobInputType": "mltable", "uri": uri, "mode": "ReadOnlyMount"}));
+        sb.add_job(&ws, JobSeed { id: format!("job-{g}"), display_name: Some(format!("m{g:03}_20261101000000_x")), created_at: Some(at(g as u64)), inputs, ..JobSeed::default() });
+    }
+    sb.set_job_steps(&["Queued", "Running", "Running", "Completed"]);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = retrainer_config(dir.path());
+    let m = measure(&sb, &["--log-level", "debug", "--log-format", "json", "--output", "json", "run", "--config", &cfg, "--data_asset_version", "2"]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let cycles: Vec<(u64, u64)> = m
+        .stderr
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["message"] == "poll cycle")
+        .map(|v| (v["requests"].as_u64().unwrap_or(0), v["ms"].as_u64().unwrap_or(0)))
+        .collect();
+    for (i, (requests, ms)) in cycles.iter().enumerate() {
+        println!("| polling {groups} jobs, cycle {} | {latency_ms} ms | {requests} requests | {ms} ms |", i + 1);
+    }
+    println!("| whole run ({groups} submissions + waiting) | {latency_ms} ms | {} requests | {:.2} s |", counts(&sb).0, m.wall.as_secs_f64());
+}
+
+fn main() {
+    // `cargo bench` passes --bench; `cargo test` builds benches only with --benches.
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    assert!(drift_bin().exists(), "build the release binary first: cargo build --release (or scripts/bench.sh)");
+    let jobs: usize = std::env::var("DRIFT_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    println!("\n### Registrator end to end\n\n| case | latency | wall | peak RSS | requests |\n|---|---|---|---|---|");
+    registrator(20);
+    println!("\n### Retrainer plan over a large workspace (pages of 100, 50 groups)\n\n| client | jobs | latency | wall | peak RSS | requests | overhead |\n|---|---|---|---|---|---|---|");
+    retrainer_plan(jobs, 0);
+    retrainer_plan(jobs, 20);
+    println!("\n### Polling\n\n| what | latency | requests | duration |\n|---|---|---|---|");
+    polling(50, 20);
+}
