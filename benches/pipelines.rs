@@ -57,7 +57,13 @@ fn measure(sb: &Sandbox, args: &[&str]) -> Measured {
         .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
         .and_then(|v| v.trim().parse().ok())
         .unwrap_or(0);
-    Measured { code: out.status.code().unwrap_or(-1), wall, max_rss_kb, stdout: String::from_utf8_lossy(&out.stdout).into_owned(), stderr }
+    Measured {
+        code: out.status.code().unwrap_or(-1),
+        wall,
+        max_rss_kb,
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr,
+    }
 }
 
 fn sandbox(latency_ms: u64) -> (Sandbox, WorkspaceRef) {
@@ -89,12 +95,18 @@ fn registrator(latency_ms: u64) {
     let cfg = write(
         dir.path(),
         "reg.yaml",
-        &format!("Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: benchlake\n    containerName: curated\n    containerDataPath: delta/sales\n"),
+        &format!(
+            "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: benchlake\n    containerName: curated\n    containerDataPath: delta/sales\n"
+        ),
     );
     let m = measure(&sb, &["--output", "json", "run", "--config", &cfg]);
     assert_eq!(m.code, 0, "{}", m.stderr);
     let (total, tokens) = counts(&sb);
-    println!("| registrator, first registration | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |", m.wall.as_secs_f64(), m.max_rss_kb / 1024);
+    println!(
+        "| registrator, first registration | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024
+    );
     for r in sb.requests() {
         println!("|  | | | | `{} {}` |", r.method, r.path.split("/workspaces/").last().unwrap_or(&r.path));
     }
@@ -102,14 +114,20 @@ fn registrator(latency_ms: u64) {
     let m = measure(&sb, &["--output", "json", "run", "--config", &cfg]);
     assert_eq!(m.code, 0);
     let (total, tokens) = counts(&sb);
-    println!("| registrator, rerun (unchanged) | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |", m.wall.as_secs_f64(), m.max_rss_kb / 1024);
+    println!(
+        "| registrator, rerun (unchanged) | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024
+    );
 }
 
 fn retrainer_config(dir: &Path) -> String {
     write(
         dir,
         "ret.yaml",
-        &format!("Processing:\n  type: ModelRetrainer\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    dataAssets: [{{name: training_data, value: sales}}]\n    refreshTimeout: \"600\"\n    refreshDelay: \"1\"\n"),
+        &format!(
+            "Processing:\n  type: ModelRetrainer\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    dataAssets: [{{name: training_data, value: sales}}]\n    refreshTimeout: \"600\"\n    refreshDelay: \"1\"\n"
+        ),
     )
 }
 
@@ -169,17 +187,34 @@ fn python_sdk(sb: &Sandbox) -> Option<(Duration, u64, String)> {
         .ok()?;
     let wall = started.elapsed();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    let rss = stderr.lines().find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): ")).and_then(|v| v.trim().parse().ok()).unwrap_or(0);
+    let rss = stderr
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes): "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() {
-        return Some((wall, rss, format!("failed: {}", stderr.lines().filter(|l| !l.starts_with('\t')).last().unwrap_or(""))));
+        return Some((
+            wall,
+            rss,
+            format!("failed: {}", stderr.lines().filter(|l| !l.starts_with('\t')).last().unwrap_or("")),
+        ));
     }
     Some((wall, rss, stdout))
 }
 
 fn retrainer_plan(jobs: usize, latency_ms: u64) {
     let (sb, ws) = sandbox(latency_ms);
-    let generated = sb.generate_jobs(&ws, GenerateSpec { jobs, groups: 50, asset: "sales".into(), versions: vec!["1".into(), "2".into()], ..GenerateSpec::default() });
+    let generated = sb.generate_jobs(
+        &ws,
+        GenerateSpec {
+            jobs,
+            groups: 50,
+            asset: "sales".into(),
+            versions: vec!["1".into(), "2".into()],
+            ..GenerateSpec::default()
+        },
+    );
     sb.set_jobs_page_size(100);
     let dir = tempfile::tempdir().unwrap();
     let cfg = retrainer_config(dir.path());
@@ -200,7 +235,10 @@ fn retrainer_plan(jobs: usize, latency_ms: u64) {
         m.wall.as_secs_f64(),
         m.max_rss_kb / 1024
     );
-    println!("| bare HTTP walk (Rust, nextLink only) | {jobs} | {latency_ms} ms | {:.2} s | – | {walk_pages} pages | |", walk.as_secs_f64());
+    println!(
+        "| bare HTTP walk (Rust, nextLink only) | {jobs} | {latency_ms} ms | {:.2} s | – | {walk_pages} pages | |",
+        walk.as_secs_f64()
+    );
     match python_sdk(&sb) {
         Some((wall, rss, result)) => println!(
             "| azure-ai-ml `MLClient.jobs.list()` | {jobs} | {latency_ms} ms | {:.2} s | {} MB | {result} | |",
@@ -220,16 +258,42 @@ fn polling(groups: usize, latency_ms: u64) {
     for v in ["1", "2"] {
         sb.add_data_version(&ws, "sales", v, json!({"dataType": "mltable", "dataUri": format!("azureml://datastores/workspaceblobstore/paths/sales/{v}/")}));
     }
-    let uri = format!("/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/{WS}/data/sales/versions/1");
+    let uri = format!(
+        "/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices/workspaces/{WS}/data/sales/versions/1"
+    );
     for g in 0..groups {
         let mut inputs = Map::new();
         inputs.insert("training_data".into(), json!({"jobInputType": "mltable", "uri": uri, "mode": "ReadOnlyMount"}));
-        sb.add_job(&ws, JobSeed { id: format!("job-{g}"), display_name: Some(format!("m{g:03}_20261101000000_x")), created_at: Some(at(g as u64)), inputs, ..JobSeed::default() });
+        sb.add_job(
+            &ws,
+            JobSeed {
+                id: format!("job-{g}"),
+                display_name: Some(format!("m{g:03}_20261101000000_x")),
+                created_at: Some(at(g as u64)),
+                inputs,
+                ..JobSeed::default()
+            },
+        );
     }
     sb.set_job_steps(&["Queued", "Running", "Running", "Completed"]);
     let dir = tempfile::tempdir().unwrap();
     let cfg = retrainer_config(dir.path());
-    let m = measure(&sb, &["--log-level", "debug", "--log-format", "json", "--output", "json", "run", "--config", &cfg, "--data_asset_version", "2"]);
+    let m = measure(
+        &sb,
+        &[
+            "--log-level",
+            "debug",
+            "--log-format",
+            "json",
+            "--output",
+            "json",
+            "run",
+            "--config",
+            &cfg,
+            "--data_asset_version",
+            "2",
+        ],
+    );
     assert_eq!(m.code, 0, "{}", m.stderr);
     let cycles: Vec<(u64, u64)> = m
         .stderr
@@ -241,7 +305,11 @@ fn polling(groups: usize, latency_ms: u64) {
     for (i, (requests, ms)) in cycles.iter().enumerate() {
         println!("| polling {groups} jobs, cycle {} | {latency_ms} ms | {requests} requests | {ms} ms |", i + 1);
     }
-    println!("| whole run ({groups} submissions + waiting) | {latency_ms} ms | {} requests | {:.2} s |", counts(&sb).0, m.wall.as_secs_f64());
+    println!(
+        "| whole run ({groups} submissions + waiting) | {latency_ms} ms | {} requests | {:.2} s |",
+        counts(&sb).0,
+        m.wall.as_secs_f64()
+    );
 }
 
 fn main() {
@@ -253,7 +321,9 @@ fn main() {
     let jobs: usize = std::env::var("DRIFT_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     println!("\n### Registrator end to end\n\n| case | latency | wall | peak RSS | requests |\n|---|---|---|---|---|");
     registrator(20);
-    println!("\n### Retrainer plan over a large workspace (pages of 100, 50 groups)\n\n| client | jobs | latency | wall | peak RSS | requests | overhead |\n|---|---|---|---|---|---|---|");
+    println!(
+        "\n### Retrainer plan over a large workspace (pages of 100, 50 groups)\n\n| client | jobs | latency | wall | peak RSS | requests | overhead |\n|---|---|---|---|---|---|---|"
+    );
     retrainer_plan(jobs, 0);
     retrainer_plan(jobs, 20);
     println!("\n### Polling\n\n| what | latency | requests | duration |\n|---|---|---|---|");
