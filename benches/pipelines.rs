@@ -194,11 +194,7 @@ fn python_sdk(sb: &Sandbox) -> Option<(Duration, u64, String)> {
         .unwrap_or(0);
     let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
     if !out.status.success() {
-        return Some((
-            wall,
-            rss,
-            format!("failed: {}", stderr.lines().filter(|l| !l.starts_with('\t')).last().unwrap_or("")),
-        ));
+        return Some((wall, rss, format!("failed: {}", stderr.lines().rfind(|l| !l.starts_with('\t')).unwrap_or(""))));
     }
     Some((wall, rss, stdout))
 }
@@ -221,7 +217,7 @@ fn retrainer_plan(jobs: usize, latency_ms: u64) {
     sb.clear_requests();
     let m = measure(&sb, &["--output", "json", "plan", "--config", &cfg, "--data_asset_version", "3"]);
     assert_eq!(m.code, 0, "{}", m.stderr);
-    let report: Value = serde_json::from_str(m.stdout.lines().last().unwrap()).unwrap();
+    let report: Value = serde_json::from_str(m.stdout.lines().next_back().unwrap()).unwrap();
     let pages = report["details"]["scan"]["pages"].as_u64().unwrap();
     let groups = report["details"]["groups"].as_array().unwrap().len();
     let (total, tokens) = counts(&sb);

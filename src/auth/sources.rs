@@ -93,41 +93,22 @@ impl TokenSource {
                 aad_token(http, authority_host, tenant_id, &form, &self.describe()).await
             }
             TokenSource::AppServiceIdentity { endpoint, header, client_id } => {
-                let resource = resource_of(scope);
-                let mut query = vec![("api-version", "2019-08-01"), ("resource", resource)];
-                if let Some(id) = client_id {
-                    query.push(("client_id", id.as_str()));
-                }
-                let response = http
-                    .get(endpoint)?
-                    .query(&query)
-                    .header("x-identity-header", header.expose())?
-                    .send()
-                    .await
-                    .map_err(|e| identity_error(e, &self.describe()))?;
-                let body: ManagedIdentityToken = response.json()?;
-                body.into_access_token().ok_or_else(|| {
-                    AuthError::new(format!("{}: the token response has no expiry", self.describe())).into()
-                })
+                let request = ManagedIdentityRequest {
+                    url: endpoint.clone(),
+                    api_version: "2019-08-01",
+                    header: ("x-identity-header", header.expose()),
+                    client_id: client_id.as_deref(),
+                };
+                request.fetch(http, scope, &self.describe()).await
             }
             TokenSource::Imds { endpoint, client_id } => {
-                let resource = resource_of(scope);
-                let url = format!("{endpoint}/metadata/identity/oauth2/token");
-                let mut query = vec![("api-version", "2018-02-01"), ("resource", resource)];
-                if let Some(id) = client_id {
-                    query.push(("client_id", id.as_str()));
-                }
-                let response = http
-                    .get(&url)?
-                    .query(&query)
-                    .header("metadata", "true")?
-                    .send()
-                    .await
-                    .map_err(|e| identity_error(e, &self.describe()))?;
-                let body: ManagedIdentityToken = response.json()?;
-                body.into_access_token().ok_or_else(|| {
-                    AuthError::new(format!("{}: the token response has no expiry", self.describe())).into()
-                })
+                let request = ManagedIdentityRequest {
+                    url: format!("{endpoint}/metadata/identity/oauth2/token"),
+                    api_version: "2018-02-01",
+                    header: ("metadata", "true"),
+                    client_id: client_id.as_deref(),
+                };
+                request.fetch(http, scope, &self.describe()).await
             }
             TokenSource::AzureCli { tenant_id, path } => {
                 azure_cli_token(scope, tenant_id.as_deref(), path.as_deref()).await
@@ -187,6 +168,35 @@ async fn aad_token(
         return Err(AuthError::new(format!("Azure AD returned a token for {who} without a valid expires_in")).into());
     }
     Ok(AccessToken::new(Secret::new(body.access_token), Duration::from_secs(lifetime)))
+}
+
+/// One managed-identity token GET; the two flavours differ in URL, api-version and the header that proves the
+/// caller runs on the host.
+struct ManagedIdentityRequest<'a> {
+    url: String,
+    api_version: &'static str,
+    header: (&'static str, &'a str),
+    /// A user-assigned identity's client id.
+    client_id: Option<&'a str>,
+}
+
+impl ManagedIdentityRequest<'_> {
+    async fn fetch(&self, http: &HttpClient, scope: &str, who: &str) -> Result<AccessToken, Error> {
+        let mut query = vec![("api-version", self.api_version), ("resource", resource_of(scope))];
+        if let Some(id) = self.client_id {
+            query.push(("client_id", id));
+        }
+        let response = http
+            .get(&self.url)?
+            .query(&query)
+            .header(self.header.0, self.header.1)?
+            .send()
+            .await
+            .map_err(|e| identity_error(e, who))?;
+        let body: ManagedIdentityToken = response.json()?;
+        body.into_access_token()
+            .ok_or_else(|| AuthError::new(format!("{who}: the token response has no expiry")).into())
+    }
 }
 
 /// Both managed identity flavours; IMDS sends `expires_in`, App Service only `expires_on` (Unix seconds).

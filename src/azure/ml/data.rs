@@ -17,33 +17,17 @@ pub enum Written {
 impl MlClient {
     /// Version `version` of data asset `name`, or `None` if either does not exist.
     pub async fn get_data_version(&self, name: &str, version: &str) -> Result<Option<DataVersion>, Error> {
-        let response = self
-            .request(Method::GET, &format!("/data/{}/versions/{}", seg(name), seg(version)))?
-            .accept(&[404])
-            .send()
-            .await
-            .map_err(|e| workspace_error(e, &self.workspace))?;
-        if response.status == 404 {
-            return not_found_or_workspace_error(response, &self.workspace);
-        }
-        response.json().map(Some)
+        self.get_optional(self.request(Method::GET, &format!("/data/{}/versions/{}", seg(name), seg(version)))?).await
     }
 
     /// The most recently created version of data asset `name` (`$orderBy=createdtime desc&$top=1`), or `None`
     /// when the asset has no versions.
     pub async fn latest_data_version(&self, name: &str) -> Result<Option<DataVersion>, Error> {
-        let response = self
+        let request = self
             .request(Method::GET, &format!("/data/{}/versions", seg(name)))?
-            .query(&[("$orderBy", "createdtime desc"), ("$top", "1")])
-            .accept(&[404])
-            .send()
-            .await
-            .map_err(|e| workspace_error(e, &self.workspace))?;
-        if response.status == 404 {
-            return not_found_or_workspace_error(response, &self.workspace);
-        }
-        let page: Page<DataVersion> = response.json()?;
-        Ok(page.value.into_iter().next())
+            .query(&[("$orderBy", "createdtime desc"), ("$top", "1")]);
+        let page: Option<Page<DataVersion>> = self.get_optional(request).await?;
+        Ok(page.and_then(|p| p.value.into_iter().next()))
     }
 
     /// Creates or updates a data version.
@@ -61,18 +45,5 @@ impl MlClient {
             .map_err(|e| workspace_error(e, &self.workspace))?;
         let written = if response.status == 201 { Written::Created } else { Written::Updated };
         Ok((written, response.json()?))
-    }
-}
-
-/// A 404 means "no such item" unless its code says the workspace itself is missing.
-fn not_found_or_workspace_error<T>(
-    response: crate::http::Response,
-    ws: &crate::config::Workspace,
-) -> Result<Option<T>, Error> {
-    let err = response.into_status_error();
-    let e = workspace_error(err.into(), ws);
-    match e {
-        Error::Http(_) => Ok(None),
-        other => Err(other),
     }
 }

@@ -11,20 +11,7 @@ use crate::error::Error;
 
 impl MlClient {
     pub async fn get_datastore(&self, name: &str) -> Result<Option<Datastore>, Error> {
-        let response = self
-            .request(Method::GET, &format!("/datastores/{}", seg(name)))?
-            .accept(&[404])
-            .send()
-            .await
-            .map_err(|e| workspace_error(e, &self.workspace))?;
-        if response.status == 404 {
-            let e = workspace_error(response.into_status_error().into(), &self.workspace);
-            return match e {
-                Error::Http(_) => Ok(None),
-                other => Err(other),
-            };
-        }
-        response.json().map(Some)
+        self.get_optional(self.request(Method::GET, &format!("/datastores/{}", seg(name)))?).await
     }
 
     /// `PUT …/datastores/{name}?skipValidation=true`. The body carries a secret: it is never logged (the HTTP

@@ -40,20 +40,8 @@ impl MlClient {
 
     /// The job with id `id`, or `None`.
     pub async fn get_job(&self, id: &str) -> Result<Option<JobResource>, Error> {
-        let response = self
-            .request(Method::GET, &format!("/jobs/{}", seg(id)))?
-            .accept(&[404])
-            .send()
-            .await
-            .map_err(|e| workspace_error(e, &self.workspace))?;
-        if response.status == 404 {
-            let e = workspace_error(response.into_status_error().into(), &self.workspace);
-            return match e {
-                Error::Http(_) => Ok(None),
-                other => Err(other),
-            };
-        }
-        response.json::<Value>().map(|v| Some(JobResource(v)))
+        let job: Option<Value> = self.get_optional(self.request(Method::GET, &format!("/jobs/{}", seg(id)))?).await?;
+        Ok(job.map(JobResource))
     }
 
     /// Submits a job under a chosen id. A PUT to a chosen id is idempotent (a repeat of the same body answers

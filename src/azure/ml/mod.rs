@@ -79,6 +79,18 @@ impl MlClient {
             .auth(self.auth()))
     }
 
+    /// A GET whose 404 means "no such item" (`None`), unless the 404 says the workspace itself is missing.
+    async fn get_optional<T: serde::de::DeserializeOwned>(&self, request: RequestBuilder) -> Result<Option<T>, Error> {
+        let response = request.accept(&[404]).send().await.map_err(|e| workspace_error(e, &self.workspace))?;
+        if response.status == 404 {
+            return match workspace_error(response.into_status_error().into(), &self.workspace) {
+                Error::Http(_) => Ok(None),
+                other => Err(other),
+            };
+        }
+        response.json().map(Some)
+    }
+
     fn auth(&self) -> Auth {
         Auth::bearer(self.credential.clone(), self.arm_scope.clone())
     }

@@ -27,13 +27,46 @@ use crate::output::Report;
 /// Polling interval while following a cancel's `Location`.
 const CANCEL_POLL: Duration = Duration::from_secs(2);
 
+/// What drift did (or, for plan, would do) for one group; the report's `action`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    /// Decided to resubmit; not yet done.
+    Pending,
+    Submitted,
+    /// The job for this base and version already existed (an earlier attempt created it).
+    Adopted,
+    UpToDate,
+    /// The newest job already reads the target version and is still running.
+    Watching,
+    WouldSubmit,
+    WouldAdopt,
+    SubmitFailed,
+    /// Shutdown was requested before this group's turn.
+    Skipped,
+}
+
+impl Action {
+    fn as_str(self) -> &'static str {
+        match self {
+            Action::Pending => "pending",
+            Action::Submitted => "submitted",
+            Action::Adopted => "adopted",
+            Action::UpToDate => "up_to_date",
+            Action::Watching => "watching",
+            Action::WouldSubmit => "would_submit",
+            Action::WouldAdopt => "would_adopt",
+            Action::SubmitFailed => "submit_failed",
+            Action::Skipped => "skipped",
+        }
+    }
+}
+
 /// What happened to one group.
 #[derive(Debug, Clone)]
 struct GroupOutcome {
     candidate: Candidate,
     decision: Decision,
-    /// `submitted`, `adopted`, `up_to_date`, `watching`, `would_submit`, `would_adopt`, `submit_failed`, `skipped`.
-    action: &'static str,
+    action: Action,
     job_id: Option<String>,
     display_name: Option<String>,
     error: Option<String>,
@@ -104,11 +137,11 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
         .map(|candidate| {
             let decision = select::decide(&candidate, &target, session.options.force);
             let (action, watch) = match &decision {
-                Decision::UpToDate => ("up_to_date", None),
+                Decision::UpToDate => (Action::UpToDate, None),
                 Decision::WatchExisting => {
-                    ("watching", Some(Watched::new(candidate.job_name.clone(), candidate.status.clone())))
+                    (Action::Watching, Some(Watched::new(candidate.job_name.clone(), candidate.status.clone())))
                 }
-                Decision::Resubmit(_) => ("pending", None),
+                Decision::Resubmit(_) => (Action::Pending, None),
             };
             let job_id = matches!(decision, Decision::WatchExisting).then(|| candidate.job_name.clone());
             GroupOutcome {
@@ -130,7 +163,7 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
         bindings.iter().map(|b| (b.input_name.clone(), b.asset.name.clone())).collect();
     let ctx = SubmitCtx { ml: &ml, session, target: &target, inputs: &input_names };
     let pending: Vec<usize> =
-        outcomes.iter().enumerate().filter(|(_, o)| o.action == "pending").map(|(i, _)| i).collect();
+        outcomes.iter().enumerate().filter(|(_, o)| o.action == Action::Pending).map(|(i, _)| i).collect();
     let results: Vec<(usize, GroupOutcome)> = futures_util::stream::iter(pending)
         .map(|i| {
             let outcome = outcomes[i].clone();
@@ -185,6 +218,7 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     if cancel && matches!(end, Some(WaitEnd::TimedOut | WaitEnd::Interrupted(_))) {
         canceled = cancel_unfinished(&ml, &watched).await;
     }
+    let watched_any = !watched.is_empty();
     for (i, w) in watched {
         outcomes[i].watch = Some(w);
     }
@@ -242,9 +276,9 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
                     .join("; ")
             )),
         ),
-        None if session.options.no_wait && !watched_any(&outcomes) => ("up_to_date", ExitStatus::Success, None),
-        None if session.options.no_wait => ("submitted", ExitStatus::Success, None),
-        None => ("up_to_date", ExitStatus::Success, None),
+        // Not waited for: either --no-wait, or nothing to watch because every group is up to date.
+        None if !watched_any => ("up_to_date", ExitStatus::Success, None),
+        None => ("submitted", ExitStatus::Success, None),
         Some(WaitEnd::AllTerminal) => ("completed", ExitStatus::Success, None),
     };
     report.outcome = outcome.into();
@@ -257,10 +291,6 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
         Summary { ml: &ml, inputs: &input_names, target: &target, target_source, scan, canceled },
     );
     Ok(report)
-}
-
-fn watched_any(outcomes: &[GroupOutcome]) -> bool {
-    outcomes.iter().any(|o| o.watch.is_some())
 }
 
 fn cancel_note(canceled: &[String], cancel: bool) -> String {
@@ -337,7 +367,7 @@ async fn submit(ctx: &SubmitCtx<'_>, mut outcome: GroupOutcome) -> GroupOutcome 
     let id = body::job_id(&c.group, &c.job_name, ctx.target);
     outcome.job_id = Some(id.clone());
     if ctx.session.shutdown.requested().is_some() {
-        outcome.action = "skipped";
+        outcome.action = Action::Skipped;
         return outcome;
     }
     match submit_inner(ctx, &id, &c.group, &c.job_name).await {
@@ -350,7 +380,7 @@ async fn submit(ctx: &SubmitCtx<'_>, mut outcome: GroupOutcome) -> GroupOutcome 
         }
         Err(e) => {
             tracing::error!(target: "drift::retrainer", group = %c.group, "submission failed: {e}");
-            outcome.action = "submit_failed";
+            outcome.action = Action::SubmitFailed;
             outcome.error_exit = Some(e.exit_status());
             outcome.error = Some(e.to_string());
         }
@@ -363,14 +393,14 @@ async fn submit_inner(
     id: &str,
     group: &str,
     base_job: &str,
-) -> Result<(&'static str, Option<String>, Option<JobStatus>), Error> {
+) -> Result<(Action, Option<String>, Option<JobStatus>), Error> {
     if let Some(existing) = ctx.ml.get_job(id).await? {
-        let action = if ctx.session.options.dry_run { "would_adopt" } else { "adopted" };
-        tracing::info!(target: "drift::retrainer", group, job = id, "{action}: the job for this version already exists");
+        let action = if ctx.session.options.dry_run { Action::WouldAdopt } else { Action::Adopted };
+        tracing::info!(target: "drift::retrainer", group, job = id, "{}: the job for this version already exists", action.as_str());
         return Ok((action, existing.display_name().map(str::to_string), existing.status()));
     }
     if ctx.session.options.dry_run {
-        return Ok(("would_submit", None, None));
+        return Ok((Action::WouldSubmit, None, None));
     }
     let base = ctx
         .ml
@@ -390,11 +420,11 @@ async fn submit_inner(
         body::build_body(&base.0, &change).map_err(|m| Error::Failed(format!("base job {base_job}: {m}")))?;
     let (written, job) = ctx.ml.put_job(id, &new_body).await?;
     let action = match written {
-        Written::Created => "submitted",
+        Written::Created => Action::Submitted,
         // The id existed after all (a concurrent run won the race): same job, adopt it.
-        Written::Updated => "adopted",
+        Written::Updated => Action::Adopted,
     };
-    tracing::info!(target: "drift::retrainer", group, job = id, display_name = %display_name, "{action}");
+    tracing::info!(target: "drift::retrainer", group, job = id, display_name = %display_name, "{}", action.as_str());
     Ok((action, Some(display_name), job.status()))
 }
 
@@ -462,7 +492,7 @@ fn finish_report(report: &mut Report, outcomes: &[GroupOutcome], summary: Summar
             let inputs = report_inputs(c, inputs, target);
             json!({
                 "group": c.group,
-                "action": o.action,
+                "action": o.action.as_str(),
                 "reason": reason,
                 "baseJob": {"id": c.job_name, "displayName": c.display_name, "status": c.status.as_ref().map(JobStatus::as_str), "studioUrl": ml.studio_job_url(&c.job_name)},
                 "job": job,
@@ -491,7 +521,7 @@ fn finish_report(report: &mut Report, outcomes: &[GroupOutcome], summary: Summar
         text.push(format!(
             "  {:<20} {:<13} {} {}{}  {}",
             o.candidate.group,
-            o.action,
+            o.action.as_str(),
             job,
             status,
             duration,
