@@ -53,7 +53,8 @@ step() {
 }
 fail() { echo "ci-jar-check.sh: $*" >&2; return 1; }
 
-build_jar() { JAR="$("$ROOT/scripts/build-jar.sh" --out "$WORK/dist" | tee /dev/stderr | sed -n 's/^JAR //p')"; }
+# The build's stdout is echoed to our inherited stderr (not `tee /dev/stderr`, which reopens a log file truncated).
+build_jar() { local out; out="$("$ROOT/scripts/build-jar.sh" --out "$WORK/dist")"; printf '%s\n' "$out" >&2; JAR="$(printf '%s\n' "$out" | sed -n 's/^JAR //p')"; }
 
 # The JVM in a clean environment plus NAME=VALUE arguments, as a cluster's spark_env_vars would set them.
 launcher() { env -i PATH=/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 "$@"; }

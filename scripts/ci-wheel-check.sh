@@ -73,7 +73,8 @@ lint() {
 
 unit_tests() { (cd "$ROOT" && "$TOOLS/pytest" -q python/tests); }
 
-build_wheel() { WHEEL="$("$ROOT/scripts/build-wheel.sh" --out "$WORK/dist" | tee /dev/stderr | sed -n 's/^WHEEL //p')"; }
+# The build's stdout is echoed to our inherited stderr (not `tee /dev/stderr`, which reopens a log file truncated).
+build_wheel() { local out; out="$("$ROOT/scripts/build-wheel.sh" --out "$WORK/dist")"; printf '%s\n' "$out" >&2; WHEEL="$(printf '%s\n' "$out" | sed -n 's/^WHEEL //p')"; }
 
 install_wheel() {
   python3 -m venv "$WORK/venv"
