@@ -16,6 +16,7 @@ use crate::error::{Error, ExitStatus};
 use crate::http::{HttpClient, RetryPolicy, TokenProvider};
 use crate::logging::{self, LogFormat, LogLevel, SharedWriter};
 use crate::output::{self, OutputFormat, Report};
+use crate::pipeline::registrator::naming;
 use crate::pipeline::{self, RunOptions, Session};
 use crate::shutdown::{self, Shutdown};
 use crate::{Invocation, cloud};
@@ -357,13 +358,28 @@ fn validate(origin: &str) -> Result<Report, Error> {
     let mut text = vec![format!("{origin}: valid")];
     let (pipeline_name, params) = match &config.params {
         PipelineParams::Registrator(p) => {
+            let source = naming::abfss_uri(p, config.cloud.profile().storage_suffix);
+            let names = naming::Names::new(p).map_err(|message| ConfigError {
+                file: origin.to_string(),
+                key: Some("Processing.parameters.containerDataPath".into()),
+                message,
+            })?;
+            text.push(format!("  registrator: Delta table {source}, pinned by {:?}", p.pin_by));
             text.push(format!(
-                "  registrator: Delta table abfss://{}@{}.dfs.<cloud>/{} pinned by {:?}",
-                p.container, p.storage_account, p.data_path, p.pin_by
+                "  writes datastore {}, data assets {} (mltable) and {} (uri_folder)",
+                names.datastore, names.mltable, names.uri
             ));
             (
                 "registrator",
-                json!({"storageAccountName": p.storage_account, "containerName": p.container, "containerDataPath": p.data_path, "pinBy": format!("{:?}", p.pin_by).to_lowercase()}),
+                json!({
+                    "storageAccountName": p.storage_account,
+                    "containerName": p.container,
+                    "containerDataPath": p.data_path,
+                    "pinBy": format!("{:?}", p.pin_by).to_lowercase(),
+                    "source": source,
+                    "datastore": names.datastore,
+                    "assets": {"mltable": names.mltable, "uri_folder": names.uri},
+                }),
             )
         }
         PipelineParams::Retrainer(p) => {

@@ -99,7 +99,11 @@ fn validate_examples_in_text_and_json() {
     let reg = format!("{EXAMPLES}/registrator.yaml");
     let o = drift(&["validate", "--config", &reg]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("valid"));
+    let summary = text(&o.stdout);
+    assert!(summary.contains("valid"));
+    // The names the registrator will write, derived offline.
+    assert!(summary.contains("-mltable (mltable)") && summary.contains("-uri (uri_folder)"), "{summary}");
+    assert!(summary.contains(".dfs.core.windows.net/"), "{summary}");
     let o = run(
         env!("CARGO_BIN_EXE_drift"),
         &["validate", "--config", &format!("{EXAMPLES}/retrainer.yaml")],
