@@ -29,29 +29,9 @@ TENANT=7d1c5a3e-0b2f-4e6d-9a8c-1f2e3d4c5b6a
 CLIENT_ID=3b9e2f41-6c7d-4a8b-9e0f-1a2b3c4d5e6f
 CLIENT_SECRET='deploy-check~not-a-real-secret'
 
-WORK="$(mktemp -d)"
-SANDBOX_PID=""
-cleanup() {
-  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PASSED=0
-CURRENT=""
-SUMMARY=""
-on_error() { echo "jar checks: step '$CURRENT' failed; $PASSED passed, 1 failed" >&2; }
-trap on_error ERR
-step() {
-  CURRENT="$1"
-  shift
-  echo "== ci-jar-check: $CURRENT" >&2
-  local t0=$SECONDS
-  "$@"
-  PASSED=$((PASSED + 1))
-  SUMMARY+="  $CURRENT: $((SECONDS - t0)) s"$'\n'
-}
-fail() { echo "ci-jar-check.sh: $*" >&2; return 1; }
+CHECK=jar
+# shellcheck source=scripts/check-lib.sh
+source "$ROOT/scripts/check-lib.sh"
 
 # The build's stdout is echoed to our inherited stderr (not `tee /dev/stderr`, which reopens a log file truncated).
 build_jar() { local out; out="$("$ROOT/scripts/build-jar.sh" --out "$WORK/dist")"; printf '%s\n' "$out" >&2; JAR="$(printf '%s\n' "$out" | sed -n 's/^JAR //p')"; }
@@ -71,23 +51,6 @@ api_check() {
   mkdir -p "$WORK/check"
   javac --release 8 -Xlint:all -Werror -cp "$JAR" -d "$WORK/check" "$ROOT/jvm/test/drift/LauncherCheck.java"
   launcher java -cp "$JAR:$WORK/check" drift.LauncherCheck
-}
-
-start_sandbox() {
-  local bin="${DRIFT_SANDBOX_BIN:-}"
-  if [ -z "$bin" ]; then
-    (cd "$ROOT" && cargo build --locked -p drift-sandbox --bin drift-sandbox >&2)
-    bin="$CARGO_TARGET_DIR/debug/drift-sandbox"
-  fi
-  "$bin" --port 0 --seed "$FIXTURES/seed.json" >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
-  SANDBOX_PID=$!
-  for _ in $(seq 100); do
-    grep -q '^export DRIFT_IMDS_ENDPOINT=' "$WORK/sandbox.out" 2>/dev/null && break
-    kill -0 "$SANDBOX_PID" 2>/dev/null || fail "drift-sandbox exited: $(cat "$WORK/sandbox.err")"
-    sleep 0.1
-  done
-  mapfile -t SANDBOX_ENV < <(sed -n "s/^export \([A-Z_]*\)='\{0,1\}\([^']*\)'\{0,1\}$/\1=\2/p" "$WORK/sandbox.out")
-  [ "${#SANDBOX_ENV[@]}" -ge 6 ] || fail "drift-sandbox printed no endpoint overrides: $(cat "$WORK/sandbox.out")"
 }
 
 # Usage: jar_task NAME PARAMETERS...; the report (last stdout line) lands in $WORK/NAME.json.
@@ -121,6 +84,4 @@ if [ -z "$JAR" ]; then step jar build_jar; fi
 step help help_check
 step api api_check
 if [ "$SKIP_SANDBOX" = 0 ]; then step sandbox sandbox; fi
-trap - ERR
-printf 'ci-jar-check.sh: seconds per step:\n%s' "$SUMMARY" >&2
-echo "jar checks: $PASSED passed, 0 failed"
+finish

@@ -35,29 +35,9 @@ TENANT=7d1c5a3e-0b2f-4e6d-9a8c-1f2e3d4c5b6a
 CLIENT_ID=3b9e2f41-6c7d-4a8b-9e0f-1a2b3c4d5e6f
 CLIENT_SECRET='deploy-check~not-a-real-secret'
 
-WORK="$(mktemp -d)"
-SANDBOX_PID=""
-cleanup() {
-  if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-PASSED=0
-CURRENT=""
-SUMMARY=""
-on_error() { echo "wheel checks: step '$CURRENT' failed; $PASSED passed, 1 failed" >&2; }
-trap on_error ERR
-step() {
-  CURRENT="$1"
-  shift
-  echo "== ci-wheel-check: $CURRENT" >&2
-  local t0=$SECONDS
-  "$@"
-  PASSED=$((PASSED + 1))
-  SUMMARY+="  $CURRENT: $((SECONDS - t0)) s"$'\n'
-}
-fail() { echo "ci-wheel-check.sh: $*" >&2; return 1; }
+CHECK=wheel
+# shellcheck source=scripts/check-lib.sh
+source "$ROOT/scripts/check-lib.sh"
 
 tools() { TOOLS="$("$ROOT/scripts/deploy-tools.sh")"; }
 
@@ -65,7 +45,7 @@ lint() {
   "$TOOLS/ruff" format --check "$ROOT/python"
   "$TOOLS/ruff" check "$ROOT/python"
   if command -v shellcheck >/dev/null 2>&1; then
-    shellcheck "$ROOT"/scripts/build-*.sh "$ROOT"/scripts/ci-*-check.sh "$ROOT"/scripts/deploy-tools.sh
+    (cd "$ROOT" && shellcheck -x scripts/build-*.sh scripts/ci-*-check.sh scripts/check-lib.sh scripts/deploy-tools.sh)
   else
     echo "ci-wheel-check.sh: shellcheck not installed; skipped" >&2
   fi
@@ -100,24 +80,6 @@ $out"
   grep -q 'Exit codes:' <<<"$out" || fail "spark_job --help has no exit-code table"
   out="$(wheel_task "$WORK/venv/bin/python" "$ROOT/python/tests/wheel_task.py" drift spark_job --help)"
   grep -q 'Usage: spark_job' <<<"$out" || fail "the task's spark_job --help did not print the legacy usage"
-}
-
-start_sandbox() {
-  local bin="${DRIFT_SANDBOX_BIN:-}"
-  if [ -z "$bin" ]; then
-    (cd "$ROOT" && cargo build --locked -p drift-sandbox --bin drift-sandbox >&2)
-    bin="$CARGO_TARGET_DIR/debug/drift-sandbox"
-  fi
-  "$bin" --port 0 --seed "$FIXTURES/seed.json" >"$WORK/sandbox.out" 2>"$WORK/sandbox.err" &
-  SANDBOX_PID=$!
-  for _ in $(seq 100); do
-    grep -q '^export DRIFT_IMDS_ENDPOINT=' "$WORK/sandbox.out" 2>/dev/null && break
-    kill -0 "$SANDBOX_PID" 2>/dev/null || fail "drift-sandbox exited: $(cat "$WORK/sandbox.err")"
-    sleep 0.1
-  done
-  # `export NAME=VALUE` or `export NAME='VALUE'` lines → NAME=VALUE arguments for env.
-  mapfile -t SANDBOX_ENV < <(sed -n "s/^export \([A-Z_]*\)='\{0,1\}\([^']*\)'\{0,1\}$/\1=\2/p" "$WORK/sandbox.out")
-  [ "${#SANDBOX_ENV[@]}" -ge 6 ] || fail "drift-sandbox printed no endpoint overrides: $(cat "$WORK/sandbox.out")"
 }
 
 # Runs the legacy command line as python_wheel_task does, "on Databricks": the fake databricks.sdk.runtime
@@ -189,6 +151,4 @@ step install install_wheel
 step lookup lookup
 step help help_check
 if [ "$SKIP_SANDBOX" = 0 ]; then step sandbox sandbox; fi
-trap - ERR
-printf 'ci-wheel-check.sh: seconds per step:\n%s' "$SUMMARY" >&2
-echo "wheel checks: $PASSED passed, 0 failed"
+finish
