@@ -234,7 +234,10 @@ async fn step(title: &str, args: &[&str], env: &HashMap<String, String>, dir: &P
     argv.push(task_values.as_os_str().to_owned());
     argv.extend(args.iter().map(OsString::from));
     let invocation = crate::Invocation::new(argv, env.clone(), Box::new(out.clone()), Box::new(err.clone()));
-    let code = tokio::task::spawn_blocking(move || crate::run(invocation).code()).await.unwrap_or(70);
+    // A step that panicked (a bug) counts as a failed step, with a documented exit code.
+    let code = tokio::task::spawn_blocking(move || crate::run(invocation).code())
+        .await
+        .unwrap_or(crate::ExitStatus::Failed.code());
     let report = out.text().lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
     let values =
         std::fs::read_to_string(&task_values).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);

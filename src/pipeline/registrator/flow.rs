@@ -11,7 +11,7 @@ use super::table::read_table_state;
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;
 use crate::azure::ml::models::{DataVersion, DataVersionBody, DataVersionProperties, DatastoreSecrets};
-use crate::azure::storage::{BlobClient, PutOutcome, StorageAuth};
+use crate::azure::storage::{BlobClient, StorageAuth};
 use crate::config::{ConfigError, PinBy, RegistratorParams};
 use crate::delta::TableState;
 use crate::error::Error;
@@ -171,7 +171,7 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
                 // The MLTable first: a run interrupted after it is finished by the next run (see `Plan::Unchanged`).
                 let (m, _) = ml.put_data_version(&names.mltable, &new_version, &mltable_body).await?;
                 let (u, _) = ml.put_data_version(&names.uri, &new_version, &uri_body).await?;
-                (written(ds, "datastore"), uploaded, written(m, "version"), written(u, "version"))
+                (written(ds), uploaded, written(m), written(u))
             };
             report.outcome = if dry_run { "planned".into() } else { "registered".into() };
             details["datastore"] = json!({
@@ -215,7 +215,7 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
     Ok(report)
 }
 
-fn written(w: Written, _what: &str) -> &'static str {
+fn written(w: Written) -> &'static str {
     match w {
         Written::Created => "created",
         Written::Updated => "updated",
@@ -299,12 +299,10 @@ async fn upload(
         tracing::info!(target: "drift::registrator", path = %path, "MLTable already uploaded");
         return Ok("already_uploaded");
     }
-    match blob
-        .put_if_absent(&container, &path, content.to_vec().into(), "application/octet-stream", &BTreeMap::new())
-        .await?
-    {
-        PutOutcome::Created | PutOutcome::AlreadyExists => {}
-    }
+    // Either outcome is fine: the path is content-addressed and a single-shot PUT is atomic, so a blob already there
+    // (a run stopped between the PUT and the metadata) is complete; only its metadata is missing.
+    blob.put_if_absent(&container, &path, content.to_vec().into(), "application/octet-stream", &BTreeMap::new())
+        .await?;
     let metadata = BTreeMap::from([
         (UPLOAD_STATUS_KEY.to_string(), UPLOAD_STATUS_DONE.to_string()),
         ("name".to_string(), asset.to_string()),
