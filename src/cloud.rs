@@ -1,8 +1,9 @@
 //! Cloud profiles (public, China, US Government) and the endpoint overrides that tests, the sandbox and private
-//! clouds use. Owns the rule that bearer tokens never travel over plain http to a non-loopback host.
+//! clouds use. Owns the rule that bearer tokens never travel over plain http to a non-loopback host, and its one
+//! exception: the managed-identity token request to IMDS at 169.254.169.254.
 
 use std::collections::HashMap;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 
 use url::Url;
 
@@ -123,6 +124,13 @@ pub mod env_names {
 /// The default Azure Instance Metadata Service. Link-local and plain http by design of the service.
 pub const DEFAULT_IMDS_ENDPOINT: &str = "http://169.254.169.254";
 
+/// IMDS's address. "IMDS is a REST API that's available at a well-known, non-routable IP address
+/// (169.254.169.254). You can only access it from within the VM. Communication between the VM and IMDS never leaves
+/// the host. Have HTTP clients bypass web proxies within the VM when querying IMDS"
+/// (learn.microsoft.com/azure/virtual-machines/instance-metadata-service). So plain http to this one address is
+/// accepted for the managed-identity token request only, and never through a proxy.
+pub const IMDS_ADDRESS: Ipv4Addr = Ipv4Addr::new(169, 254, 169, 254);
+
 /// Endpoints after applying overrides; every URL here has passed [`check_transport`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Endpoints {
@@ -178,7 +186,7 @@ impl Endpoints {
         let imds = match env.get(env_names::IMDS_ENDPOINT).map(|v| v.trim()).filter(|v| !v.is_empty()) {
             None => DEFAULT_IMDS_ENDPOINT.to_string(),
             Some(value) => {
-                check_transport(value).map_err(|reason| EndpointError {
+                check_metadata_transport(value).map_err(|reason| EndpointError {
                     name: env_names::IMDS_ENDPOINT.to_string(),
                     value: value.to_string(),
                     reason,
@@ -244,6 +252,23 @@ pub fn check_transport(url: &str) -> Result<(), String> {
         }
         other => Err(format!("unsupported scheme {other}; use https")),
     }
+}
+
+/// The transport rule for the managed-identity token request to IMDS: [`check_transport`], plus plain http to
+/// [`IMDS_ADDRESS`] (the service has no https endpoint). The HTTP layer sends such requests without any proxy.
+pub fn check_metadata_transport(url: &str) -> Result<(), String> {
+    let parsed = Url::parse(url).map_err(|e| format!("not a URL ({e})"))?;
+    if parsed.scheme() == "http" && is_imds(&parsed) {
+        return Ok(());
+    }
+    check_transport(url).map_err(|reason| {
+        if parsed.scheme() == "http" { format!("{reason}, or the IMDS address {IMDS_ADDRESS}") } else { reason }
+    })
+}
+
+/// Whether the URL's host is the IMDS address.
+pub fn is_imds(url: &Url) -> bool {
+    url.host() == Some(url::Host::Ipv4(IMDS_ADDRESS))
 }
 
 /// Whether the URL's host is a loopback address or `localhost`.
@@ -312,6 +337,29 @@ mod tests {
         assert!(check_transport("ftp://127.0.0.1/").is_err());
         assert!(check_transport("https://example.com").is_ok());
         assert!(check_transport("http://127.8.9.1:80/").is_ok());
+    }
+
+    #[test]
+    fn imds_is_the_one_remote_plain_http_host_and_only_for_the_imds_endpoint() {
+        // The default needs no override, and passes the metadata rule (it once failed the general one).
+        let e = Endpoints::resolve(CloudName::AzureCloud, &env(&[])).unwrap();
+        assert_eq!(e.imds, DEFAULT_IMDS_ENDPOINT);
+        assert!(check_metadata_transport(&format!("{}/metadata/identity/oauth2/token", e.imds)).is_ok());
+        let e = Endpoints::resolve(CloudName::AzureCloud, &env(&[("DRIFT_IMDS_ENDPOINT", "http://169.254.169.254/")]))
+            .unwrap();
+        assert_eq!(e.imds, "http://169.254.169.254");
+        // Every other service keeps the loopback-only rule, even pointed at the IMDS address.
+        assert!(check_transport("http://169.254.169.254/").is_err());
+        let err = Endpoints::resolve(CloudName::AzureCloud, &env(&[("DRIFT_ARM_ENDPOINT", "http://169.254.169.254")]))
+            .unwrap_err();
+        assert!(err.reason.contains("loopback"), "{err}");
+        // Other link-local or remote addresses are not IMDS.
+        for other in ["http://169.254.169.253", "http://10.0.0.4", "http://imds.example.com", "http://[fe80::1]"] {
+            let err = Endpoints::resolve(CloudName::AzureCloud, &env(&[("DRIFT_IMDS_ENDPOINT", other)])).unwrap_err();
+            assert!(err.reason.contains("IMDS address 169.254.169.254"), "{other}: {err}");
+        }
+        assert!(check_metadata_transport("https://imds.example.com").is_ok());
+        assert!(check_metadata_transport("http://127.0.0.1:9/imds").is_ok());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! Azure ML SDK uses to name local-folder uploads. Pure: text and bytes in, text and hashes out.
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use md5::{Digest, Md5};
+use sha2::{Digest, Sha256};
 
 /// The file name `save()` writes.
 pub const MLTABLE_FILE: &str = "MLTable";
@@ -48,15 +48,16 @@ pub struct UploadFile<'a> {
     pub content: &'a [u8],
 }
 
-/// The SDK's folder hash (`azure.ai.ml._utils._asset_utils.get_object_hash`): MD5 over the seed, then for each
-/// entry sorted by lower-cased path, its name bytes followed by its content, as 32 hex digits. Same folder content
-/// → same `LocalUpload/{hash}/{folder}/…` path → the upload is skipped, by drift and by the SDK alike. (drift's
-/// design notes said SHA-256; the SDK uses MD5 here — as a content address, not for security — and matching it is
-/// what makes the paths interchangeable.)
+/// The SDK's folder hash, as azure-ai-ml 1.35.2 computes it (`azure/ai/ml/_utils/_asset_utils.py`:
+/// `get_object_hash` starts `hashlib.sha256(b"Initialize for october 2021 AML CLI version")`, then `_get_dir_hash`
+/// walks the entries sorted by `str(path).lower()`, feeding each entry's `path.name` bytes and then its content).
+/// 64 hex digits. Same folder content → same `LocalUpload/{hash}/{folder}/…` path → the upload is skipped, by drift
+/// and by the SDK alike. Older SDKs (the v1-era CLI) used MD5 with the same seed and walk; drift follows the
+/// current SDK, and the oracle suite (`tests/oracle/`) compares this with the installed SDK's own function.
 pub fn folder_hash(files: &[UploadFile<'_>]) -> String {
     let mut sorted: Vec<&UploadFile<'_>> = files.iter().collect();
     sorted.sort_by_key(|f| f.name.to_lowercase());
-    let mut hasher = Md5::new();
+    let mut hasher = Sha256::new();
     hasher.update(HASH_SEED);
     for f in sorted {
         hasher.update(f.name.as_bytes());
@@ -69,7 +70,12 @@ pub fn folder_hash(files: &[UploadFile<'_>]) -> String {
 mod tests {
     use super::*;
 
-    const KNOWN_MD5: &str = "e3a38ccfa234fb61f3f7ab554106a293";
+    /// Computed outside drift, with Python's hashlib:
+    /// `hashlib.sha256(b"Initialize for october 2021 AML CLI version" + b"MLTable" + b"paths: []\n").hexdigest()`.
+    const KNOWN_ONE_FILE: &str = "b2a92f7f244399f26eed73aec157088b3a88e7afb56fc9a50719673760790a56";
+    /// `hashlib.sha256(seed + b"A" + b"2" + b"b" + b"1").hexdigest()`: "A" sorts before "b" once lower-cased.
+    const KNOWN_TWO_FILES: &str = "0297d563e4e49cc50bc349a1513929f32a5bb24d5f072d8dde8537f0959994e0";
+
     const FOLDER: &str = "azureml://subscriptions/00000000-1111-2222-3333-444444444444/resourcegroups/my-rg/workspaces/my-ws/datastores/my_adls/paths/delta/tables/sales";
 
     fn fixture(name: &str) -> String {
@@ -100,23 +106,12 @@ mod tests {
 
     #[test]
     fn folder_hash_follows_the_sdk_recipe() {
-        // A known value, computed with Python: hashlib.md5(b"Initialize for october 2021 AML CLI version" +
-        // b"MLTable" + b"paths: []\n").hexdigest()
-        assert_eq!(folder_hash(&[UploadFile { name: "MLTable", content: b"paths: []\n" }]), KNOWN_MD5);
-        let content = b"paths: []\n";
-        let expected: String = {
-            let mut h = Md5::new();
-            h.update(b"Initialize for october 2021 AML CLI version");
-            h.update(b"MLTable");
-            h.update(content);
-            h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-        };
-        assert_eq!(folder_hash(&[UploadFile { name: "MLTable", content }]), expected);
+        assert_eq!(folder_hash(&[UploadFile { name: "MLTable", content: b"paths: []\n" }]), KNOWN_ONE_FILE);
         // Order is by lower-cased name, whatever order the files come in.
         let a = folder_hash(&[UploadFile { name: "b", content: b"1" }, UploadFile { name: "A", content: b"2" }]);
         let b = folder_hash(&[UploadFile { name: "A", content: b"2" }, UploadFile { name: "b", content: b"1" }]);
-        assert_eq!(a, b);
-        assert_eq!(a.len(), 32);
+        assert_eq!(a, KNOWN_TWO_FILES);
+        assert_eq!(b, KNOWN_TWO_FILES);
         assert_ne!(
             folder_hash(&[UploadFile { name: "MLTable", content: b"x" }]),
             folder_hash(&[UploadFile { name: "MLTable", content: b"y" }])

@@ -138,7 +138,8 @@ fn first_registration_makes_exactly_the_minimum_requests_with_the_right_bodies()
     assert_eq!(p["credentials"]["credentialsType"], "ServicePrincipal");
     assert_eq!(p["credentials"]["tenantId"], TENANT);
     assert_eq!(p["credentials"]["clientId"], CLIENT_ID);
-    assert!(p["credentials"]["authorityUrl"].as_str().unwrap().ends_with("/aad"));
+    // The cloud's authority as the SDK writes it, never the AZURE_AUTHORITY_HOST override this run talks to.
+    assert_eq!(p["credentials"]["authorityUrl"], "https://login.microsoftonline.com");
     assert_eq!(p["credentials"]["secrets"], json!({"secretsType": "ServicePrincipal", "clientSecret": CLIENT_SECRET}));
     assert_eq!(r["details"]["datastore"]["body"]["properties"]["credentials"]["secrets"]["clientSecret"], "[redacted]");
 
@@ -152,6 +153,8 @@ fn first_registration_makes_exactly_the_minimum_requests_with_the_right_bodies()
     let blob = sb.blob(&up_account, &up_container, &upload_path).unwrap();
     assert_eq!(String::from_utf8(blob.bytes.to_vec()).unwrap(), expected);
     let hash = upload_path.split('/').nth(1).unwrap();
+    // SHA-256 as azure-ai-ml 1.35 names uploads (64 hex digits; the old MD5 recipe gave 32).
+    assert!(hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()), "{hash}");
     assert_eq!(
         hash,
         drift::mltable::folder_hash(&[drift::mltable::UploadFile { name: "MLTable", content: expected.as_bytes() }])

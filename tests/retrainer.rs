@@ -95,7 +95,10 @@ fn the_put_body_is_the_base_job_minus_read_only_fields_with_inputs_rewritten() {
     assert!(id.starts_with("drift-churn-"), "{id}");
     let header = |n: &str| headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v.clone());
     assert!(header("authorization").unwrap().starts_with("Bearer "));
-    assert!(header("x-azureml-token").unwrap().starts_with("Bearer "), "pipeline PUTs carry the Azure ML token");
+    // The bare Azure ML token, as azure-ai-ml sends it (no `Bearer ` scheme), and not the ARM token.
+    let ml_token = header("x-azureml-token").expect("pipeline PUTs carry the Azure ML token");
+    assert!(!ml_token.is_empty() && !ml_token.contains(' '), "x-azureml-token must be the bare token");
+    assert_ne!(Some(format!("Bearer {ml_token}")), header("authorization"), "the ML token has its own audience");
     let p = &body["properties"];
     assert_eq!(body.as_object().unwrap().keys().collect::<Vec<_>>(), vec!["properties"]);
     assert!(p.get("status").is_none());
@@ -343,12 +346,40 @@ fn failed_jobs_fail_the_run() {
 }
 
 #[test]
-fn canceled_and_not_responding_are_terminal_failures() {
-    for (script, status) in [(JobScript::Cancel, "Canceled"), (JobScript::NotResponding, "NotResponding")] {
-        let (_sb, out) = scripted_run(script, 60, &[]);
-        out.assert_code(1);
-        assert_eq!(group(&out.report(), "churn")["job"]["status"], status);
-    }
+fn canceled_is_a_terminal_failure() {
+    let (_sb, out) = scripted_run(JobScript::Cancel, 60, &[]);
+    out.assert_code(1);
+    assert_eq!(group(&out.report(), "churn")["job"]["status"], "Canceled");
+}
+
+/// NotResponding and Paused are not final (spec `JobStatus`: "A run can go from NotResponding to any of the previous
+/// states"; Paused is set by users and resumable): the wait goes on through them, and shows them.
+#[test]
+fn not_responding_and_paused_keep_the_wait_going() {
+    let walk = ["Queued", "Running", "NotResponding", "Running", "Paused", "Running", "Completed"];
+    let (sb, out) = scripted_run(JobScript::Steps(walk.iter().map(|s| s.to_string()).collect()), 60, &[]);
+    out.assert_code(0);
+    assert_eq!(group(&out.report(), "churn")["job"]["status"], "Completed");
+    assert!(out.stderr.contains("1 NotResponding") && out.stderr.contains("1 Paused"), "{}", out.stderr);
+    assert_eq!(job_puts(&sb).len(), 1);
+}
+
+#[test]
+fn a_job_that_stays_not_responding_times_out_and_a_rerun_watches_it() {
+    let (sb, out) = scripted_run(JobScript::NotResponding, 2, &[]);
+    out.assert_code(5);
+    let r = out.report();
+    assert_eq!(r["outcome"], "timed_out");
+    assert_eq!(group(&r, "churn")["job"]["status"], "NotResponding");
+    assert_eq!(job_puts(&sb).len(), 1);
+    // A rerun (a Databricks task retry, say) adopts the job and waits on it: no second training beside it.
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 2, 1, "");
+    let out = run(&["run", "--config", &config, "--model_name_prefix", "churn"], &sb);
+    out.assert_code(5);
+    assert_eq!(job_puts(&sb).len(), 1, "a rerun must not resubmit beside a NotResponding job");
+    let plan = run(&["plan", "--config", &config, "--model_name_prefix", "churn"], &sb);
+    plan.assert_code(0);
+    assert_eq!(group(&plan.report(), "churn")["action"], "watching", "{}", plan.stdout);
 }
 
 #[test]

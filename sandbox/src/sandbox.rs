@@ -59,6 +59,8 @@ impl Default for SandboxOptions {
 pub struct Sandbox {
     state: AppState,
     addr: SocketAddr,
+    /// Listeners added after start ([`Sandbox::serve_imds_at`]); stopped before the main server.
+    extra: std::sync::Mutex<Vec<Server>>,
     // Dropped last, after nothing can reach the state through `self` any more.
     _server: Server,
 }
@@ -77,7 +79,19 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let state = Arc::new(SandboxState::new(format!("http://{addr}"), ids::uuid(), &options));
         let server = server::spawn(listener, services::router(state.clone()))?;
-        Ok(Sandbox { state, addr, _server: server })
+        Ok(Sandbox { state, addr, extra: std::sync::Mutex::new(Vec::new()), _server: server })
+    }
+
+    /// Also serves the IMDS token endpoint at `addr` with IMDS's own path (`/metadata/identity/oauth2/token`), so
+    /// a client using the default `http://169.254.169.254` can be tested: bind `169.254.169.254:80` inside a
+    /// network namespace where that address is on the loopback device (`tests/imds_netns.rs` in drift). Requests
+    /// are recorded like all others. Returns the bound address.
+    pub fn serve_imds_at(&self, addr: SocketAddr) -> io::Result<SocketAddr> {
+        let listener = TcpListener::bind(addr)?;
+        let bound = listener.local_addr()?;
+        let server = server::spawn(listener, services::imds_router(self.state.clone()))?;
+        lock(&self.extra).push(server);
+        Ok(bound)
     }
 
     /// `http://127.0.0.1:PORT`

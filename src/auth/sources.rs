@@ -98,6 +98,7 @@ impl TokenSource {
                     api_version: "2019-08-01",
                     header: ("x-identity-header", header.expose()),
                     client_id: client_id.as_deref(),
+                    imds: false,
                 };
                 request.fetch(http, scope, &self.describe()).await
             }
@@ -107,6 +108,7 @@ impl TokenSource {
                     api_version: "2018-02-01",
                     header: ("metadata", "true"),
                     client_id: client_id.as_deref(),
+                    imds: true,
                 };
                 request.fetch(http, scope, &self.describe()).await
             }
@@ -178,6 +180,8 @@ struct ManagedIdentityRequest<'a> {
     header: (&'static str, &'a str),
     /// A user-assigned identity's client id.
     client_id: Option<&'a str>,
+    /// IMDS: plain http to 169.254.169.254 allowed, never through a proxy (`HttpClient::metadata_get`).
+    imds: bool,
 }
 
 impl ManagedIdentityRequest<'_> {
@@ -186,8 +190,8 @@ impl ManagedIdentityRequest<'_> {
         if let Some(id) = self.client_id {
             query.push(("client_id", id));
         }
-        let response = http
-            .get(&self.url)?
+        let request = if self.imds { http.metadata_get(&self.url)? } else { http.get(&self.url)? };
+        let response = request
             .query(&query)
             .header(self.header.0, self.header.1)?
             .send()

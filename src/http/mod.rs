@@ -23,7 +23,7 @@ pub use paging::{Page, Pager};
 pub use redact::{redact, redact_url};
 pub use retry::RetryPolicy;
 
-use crate::cloud::{check_transport, is_loopback};
+use crate::cloud::{check_metadata_transport, check_transport, is_loopback};
 use crate::error::Error;
 use crate::secret::Secret;
 
@@ -125,11 +125,27 @@ impl HttpClient {
         let parsed = Url::parse(url)
             .map_err(|e| HttpError::before_send(&method, &redact_url(url), format!("invalid URL ({e})")))?;
         check_transport(parsed.as_str()).map_err(|reason| HttpError::before_send(&method, &redact(&parsed), reason))?;
+        Ok(self.builder(method, parsed, false))
+    }
+
+    /// Starts the managed-identity token GET to IMDS: plain http is accepted for loopback and for the IMDS address
+    /// (169.254.169.254, which has no https), and the request never goes through a proxy, as the IMDS documentation
+    /// requires. Only the IMDS token source calls this.
+    pub fn metadata_get(&self, url: &str) -> Result<RequestBuilder, Error> {
+        let method = Method::GET;
+        let parsed = Url::parse(url)
+            .map_err(|e| HttpError::before_send(&method, &redact_url(url), format!("invalid URL ({e})")))?;
+        check_metadata_transport(parsed.as_str())
+            .map_err(|reason| HttpError::before_send(&method, &redact(&parsed), reason))?;
+        Ok(self.builder(method, parsed, true))
+    }
+
+    fn builder(&self, method: Method, url: Url, direct: bool) -> RequestBuilder {
         let retry = if method == Method::POST { RetryMode::Never } else { RetryMode::Idempotent };
-        Ok(RequestBuilder {
+        RequestBuilder {
             client: self.clone(),
             method,
-            url: parsed,
+            url,
             headers: HeaderMap::new(),
             body: None,
             auth: Auth::None,
@@ -138,15 +154,16 @@ impl HttpClient {
             accept: Vec::new(),
             timeout: None,
             max_retries: None,
-        })
+            direct,
+        }
     }
 
     pub fn get(&self, url: &str) -> Result<RequestBuilder, Error> {
         self.request(Method::GET, url)
     }
 
-    fn client_for(&self, url: &Url) -> &reqwest::Client {
-        if is_loopback(url) { &self.direct } else { &self.proxied }
+    fn client_for(&self, url: &Url, direct: bool) -> &reqwest::Client {
+        if direct || is_loopback(url) { &self.direct } else { &self.proxied }
     }
 }
 
@@ -163,6 +180,8 @@ pub struct RequestBuilder {
     accept: Vec<u16>,
     timeout: Option<Duration>,
     max_retries: Option<u32>,
+    /// Never through a proxy (loopback hosts bypass proxies anyway; IMDS must).
+    direct: bool,
 }
 
 impl RequestBuilder {
@@ -208,8 +227,8 @@ impl RequestBuilder {
         self
     }
 
-    /// Adds a header carrying a bearer token of another scope from the same provider as [`Auth::Bearer`]
-    /// (pipeline-job PUTs carry `x-azureml-token`).
+    /// Adds a header carrying the bare access token (no `Bearer ` prefix) of another scope from the same provider
+    /// as [`Auth::Bearer`] (pipeline-job PUTs carry `x-azureml-token`).
     pub fn token_header(mut self, name: &'static str, scope: impl Into<String>) -> RequestBuilder {
         self.token_headers.push((HeaderName::from_static(name), scope.into()));
         self
@@ -248,7 +267,7 @@ impl RequestBuilder {
         let mut refreshed_after_401 = false;
         loop {
             let (request, used_tokens) = self.build_attempt().await?;
-            let client = self.client.client_for(&self.url);
+            let client = self.client.client_for(&self.url, self.direct);
             tracing::trace!(target: "drift::http", method = %method, url = %shown_url, attempt = retries + 1, "sending");
             let attempt_started = Instant::now();
             let outcome = match client.execute(request).await {
@@ -366,7 +385,7 @@ impl RequestBuilder {
 
     /// One attempt's request with fresh tokens/signature; returns the tokens used so a 401 can invalidate them.
     async fn build_attempt(&self) -> Result<(reqwest::Request, Vec<(String, Secret)>), Error> {
-        let client = self.client.client_for(&self.url);
+        let client = self.client.client_for(&self.url, self.direct);
         let mut builder = client.request(self.method.clone(), self.url.clone()).headers(self.headers.clone());
         if let Some(t) = self.timeout {
             builder = builder.timeout(t);
@@ -386,7 +405,10 @@ impl RequestBuilder {
                 used.push((scope.clone(), token));
                 for (name, extra_scope) in &self.token_headers {
                     let token = provider.token(extra_scope).await?;
-                    request.headers_mut().insert(name.clone(), sensitive(&format!("Bearer {}", token.expose()))?);
+                    // The bare access token, no `Bearer ` scheme: azure-ai-ml sets
+                    // `headers["x-azureml-token"] = credential.get_token(scope).token`
+                    // (azure/ai/ml/operations/_job_operations.py), and the service expects what its SDK sends.
+                    request.headers_mut().insert(name.clone(), sensitive(token.expose())?);
                     used.push((extra_scope.clone(), token));
                 }
             }

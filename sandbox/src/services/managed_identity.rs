@@ -28,6 +28,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/msi/token", any(app_service_token))
 }
 
+/// IMDS alone, at the path it has on its real address (`http://169.254.169.254/metadata/identity/oauth2/token`),
+/// for a listener bound where drift's default endpoint points (see `Sandbox::serve_imds_at`).
+pub(crate) fn imds_at_root() -> Router<AppState> {
+    Router::new().route("/metadata/identity/oauth2/token", any(imds_token))
+}
+
 /// IMDS errors are OAuth-shaped: `{"error", "error_description"}`.
 fn imds_error(status: StatusCode, error: &str, description: &str) -> Response {
     json(status, &json!({"error": error, "error_description": description}))

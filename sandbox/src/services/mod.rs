@@ -41,6 +41,16 @@ pub(crate) fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The router of a listener that plays IMDS at its real address: only the IMDS token route, at the root, recorded
+/// like every other request.
+pub(crate) fn imds_router(state: AppState) -> Router {
+    Router::new()
+        .merge(managed_identity::imds_at_root())
+        .fallback(no_route)
+        .layer(middleware::from_fn_with_state(state.clone(), traffic::middleware))
+        .with_state(state)
+}
+
 /// Paths outside every service's prefix: a drift bug (or a service not faked yet), so say so plainly.
 async fn no_route(method: Method, uri: Uri) -> Response {
     crate::wire::json(

@@ -182,14 +182,14 @@ impl Arm {
         status_json(response).await
     }
 
-    /// A pipeline-job PUT as the SDK sends it: with `x-azureml-token`.
+    /// A pipeline-job PUT as the SDK sends it: with the bare Azure ML token in `x-azureml-token`.
     pub async fn put_job(&self, id: &str, body: &Value) -> (u16, Value) {
         let response = self
             .client
             .put(format!("{}/jobs/{id}", self.base))
             .query(&[("api-version", ARM_API)])
             .bearer_auth(&self.token)
-            .header("x-azureml-token", format!("Bearer {}", self.ml_token))
+            .header("x-azureml-token", &self.ml_token)
             .json(body)
             .send()
             .await

@@ -155,16 +155,15 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
-    /// Whether the job will not change status any more.
+    /// Whether the job will not change status any more: Completed (success), Failed and Canceled, nothing else.
+    /// The 2025-12-01 spec (mfe.json, `JobStatus`) says of NotResponding: "NotResponding is the only state that is
+    /// exempt from strict transition orders. A run can go from NotResponding to any of the previous states", and
+    /// Paused is "paused by users" (resumable). Both keep the wait going, counted against `refreshTimeout`.
+    /// (azure-ai-ml's `RunHistoryConstants.TERMINAL_STATUSES` lists both as terminal, for deciding when its log
+    /// streaming and output download may stop; stopping here would fail the run and let a task retry submit a
+    /// second training beside a job that may still recover, so drift follows the spec.)
     pub fn is_terminal(&self) -> bool {
-        matches!(
-            self,
-            JobStatus::Completed
-                | JobStatus::Failed
-                | JobStatus::Canceled
-                | JobStatus::NotResponding
-                | JobStatus::Paused
-        )
+        matches!(self, JobStatus::Completed | JobStatus::Failed | JobStatus::Canceled)
     }
 
     pub fn is_success(&self) -> bool {
@@ -242,8 +241,8 @@ mod tests {
             ("Completed", true, true),
             ("Failed", true, false),
             ("Canceled", true, false),
-            ("NotResponding", true, false),
-            ("Paused", true, false),
+            ("NotResponding", false, false),
+            ("Paused", false, false),
             ("Running", false, false),
             ("Unknown", false, false),
         ] {

@@ -247,7 +247,11 @@ fn datastore_body(session: &Session, params: &RegistratorParams) -> Value {
                 "credentialsType": "ServicePrincipal",
                 "tenantId": p.tenant_id,
                 "clientId": p.client_id,
-                "authorityUrl": session.endpoints.authority_host,
+                // The cloud's authority, as azure-ai-ml writes it (`ServicePrincipalConfiguration.authority_url`
+                // defaults to `_get_active_directory_url_from_metadata()`, e.g. `https://login.microsoftonline.com`):
+                // the service uses it to reach storage, so an `AZURE_AUTHORITY_HOST` transport override (tests, a
+                // proxy) must never be persisted in the workspace.
+                "authorityUrl": session.endpoints.cloud.authority_host,
                 "resourceUrl": format!("{}/", crate::cloud::STORAGE_AUDIENCE),
                 "secrets": {"secretsType": "ServicePrincipal", "clientSecret": p.client_secret.expose()},
             },

@@ -365,6 +365,9 @@ mod tests {
         assert_eq!(decide(&c(&["2"], JobStatus::Completed), "2", true), Decision::Resubmit(ResubmitReason::Forced));
         assert_eq!(decide(&c(&["2"], JobStatus::Running), "2", false), Decision::WatchExisting);
         assert_eq!(decide(&c(&["2"], JobStatus::Other("New".into())), "2", false), Decision::WatchExisting);
+        // Not final per the spec: a rerun watches them rather than submitting a second training.
+        assert_eq!(decide(&c(&["2"], JobStatus::NotResponding), "2", false), Decision::WatchExisting);
+        assert_eq!(decide(&c(&["2"], JobStatus::Paused), "2", false), Decision::WatchExisting);
         assert_eq!(
             decide(&c(&["2"], JobStatus::Failed), "2", false),
             Decision::Resubmit(ResubmitReason::PreviousFailed("Failed".into()))

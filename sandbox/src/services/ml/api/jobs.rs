@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::{Call, check_name, invalid_skip, list_view};
-use crate::auth::{Rejection, bearer_token, check_token};
+use crate::auth::{Rejection, check_token};
 use crate::identity::audiences;
 use crate::ids;
 use crate::services::ml::errors::{MlError, MlResult};
@@ -98,12 +98,16 @@ pub(crate) fn get(call: &Call<'_>, id: &str) -> MlResult<Response> {
     Ok(json(StatusCode::OK, &job_json(&workspace_id, job, true)))
 }
 
-/// Pipeline submissions carry an Azure ML token in `x-azureml-token` (AAD, audience `https://ml.azure.com`).
+/// Pipeline submissions carry an Azure ML token in `x-azureml-token` (AAD, audience `https://ml.azure.com`): the
+/// bare access token, no `Bearer ` scheme. Source: azure-ai-ml 1.35 `azure/ai/ml/operations/_job_operations.py`
+/// sets `headers["x-azureml-token"] = credential.get_token(scope).token` before a pipeline-job PUT, and the
+/// service accepts what its own SDK sends. A `Bearer `-prefixed value is rejected here so that a client adding the
+/// scheme (as drift once did) fails its tests instead of a real workspace.
 fn check_ml_token(call: &Call<'_>) -> MlResult<()> {
     let Some(header) = header_str(call.headers, "x-azureml-token") else {
         return Err(MlError::user(
-            "The x-azureml-token header is required to submit a pipeline job: send 'Bearer <token>' with an access \
-             token for https://ml.azure.com.",
+            "The x-azureml-token header is required to submit a pipeline job: send the bare access token for \
+             https://ml.azure.com (no 'Bearer ' prefix).",
         ));
     };
     let unauthorized = |code: &str, message: String| MlError {
@@ -111,12 +115,13 @@ fn check_ml_token(call: &Call<'_>) -> MlResult<()> {
         code: code.into(),
         ..MlError::user(message)
     };
-    let Some(token) = bearer_token(header) else {
+    let token = header.trim();
+    if token.is_empty() || token.contains(char::is_whitespace) {
         return Err(unauthorized(
             "InvalidAuthenticationToken",
-            "The x-azureml-token header must be 'Bearer <token>'.".into(),
+            "The x-azureml-token header must be the bare access token, without a 'Bearer ' prefix.".into(),
         ));
-    };
+    }
     match check_token(call.state, &[audiences::ML], call.method, call.uri.path(), token) {
         Ok(_) => Ok(()),
         Err(Rejection::Expired { .. }) => {

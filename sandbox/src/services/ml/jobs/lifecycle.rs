@@ -5,8 +5,11 @@
 /// The default walk of a submitted job.
 pub(crate) const DEFAULT_STEPS: &[&str] = &["NotStarted", "Queued", "Running", "Completed"];
 
-/// Statuses after which nothing happens to a job (what cancel treats as "already over").
-pub(crate) const TERMINAL: &[&str] = &["Completed", "Failed", "Canceled", "NotResponding", "Paused"];
+/// Statuses after which nothing happens to a job (what cancel treats as "already over"). Source: the 2025-12-01
+/// spec's `JobStatus` descriptions (mfe.json): NotResponding "is the only state that is exempt from strict
+/// transition orders. A run can go from NotResponding to any of the previous states"; Paused means "paused by
+/// users" and can be resumed. Neither is final, so neither is here.
+pub(crate) const TERMINAL: &[&str] = &["Completed", "Failed", "Canceled"];
 
 /// A scripted outcome for jobs, chosen with [`crate::Sandbox::script_job`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,7 +20,8 @@ pub enum JobScript {
     Fail,
     /// The default walk with `Canceled` as its last step (canceled by someone else).
     Cancel,
-    /// The default walk with `NotResponding` as its last step.
+    /// The default walk with `NotResponding` as its last step (a job whose heartbeat never comes back; not final,
+    /// so a cancel still applies). A job that recovers is `Steps(["Running", "NotResponding", "Running", ...])`.
     NotResponding,
     /// The default walk without its last step: with the default steps the job stays `Running` forever.
     Hang,
@@ -113,5 +117,8 @@ mod tests {
         assert_eq!(script_for(&scripts, "job-1", None), Some(&JobScript::Hang));
         assert_eq!(script_for(&scripts, "job-2", Some("sales")), None);
         assert!(is_terminal("Canceled") && !is_terminal("Hibernating"));
+        for not_final in ["NotResponding", "Paused", "CancelRequested", "Running"] {
+            assert!(!is_terminal(not_final), "{not_final}");
+        }
     }
 }
