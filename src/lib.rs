@@ -17,6 +17,7 @@ pub mod logging;
 pub mod mltable;
 pub mod output;
 pub mod pipeline;
+pub mod references;
 pub mod secret;
 pub mod shutdown;
 

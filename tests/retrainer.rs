@@ -492,3 +492,32 @@ fn sigterm_stops_waiting_cancels_and_exits_130() {
     assert_eq!(report["outcome"], "interrupted");
     assert_eq!(calls(&sb, "/cancel").len(), 1, "the running job is canceled");
 }
+
+/// Databricks passes a reference it cannot resolve as literal text (a hyphenated task key without backticks, say):
+/// such a value stops drift with exit 2 and the corrected reference, before any request.
+#[test]
+fn an_unresolved_databricks_reference_is_exit_2_before_any_request() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    for command in ["run", "plan"] {
+        let out = run(
+            &[
+                command,
+                "--config",
+                &config,
+                "--data_asset_version",
+                "{{tasks.training-dataset-registrator.values.data_asset_version}}",
+            ],
+            &sb,
+        );
+        out.assert_code(2);
+        assert!(out.stderr.contains("not resolved"), "{}", out.stderr);
+        assert!(
+            out.stderr.contains("{{tasks.`training-dataset-registrator`.values.data_asset_version}}"),
+            "the message gives the escaped reference: {}",
+            out.stderr
+        );
+        assert_eq!(out.report()["exit_code"], 2);
+    }
+    assert!(sb.requests().is_empty(), "no request may be made: {:?}", calls(&sb, "/"));
+}

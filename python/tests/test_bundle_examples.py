@@ -49,7 +49,7 @@ def test_wheel_bundle_keeps_the_legacy_task_contract():
     assert registrator["task_key"] == "training-dataset-registrator"
     parameters = retrainer["python_wheel_task"]["parameters"]
     value = parameters[parameters.index("--data_asset_version") + 1]
-    assert value == "{{tasks.training-dataset-registrator.values.data_asset_version}}"
+    assert value == "{{tasks.`training-dataset-registrator`.values.data_asset_version}}"
     for flag in ("--config", "--tenant", "--vault_name"):
         assert flag in registrator["python_wheel_task"]["parameters"] and flag in parameters
 
