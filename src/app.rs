@@ -241,7 +241,9 @@ fn exit_status_of(code: u8) -> ExitStatus {
         2 => ExitStatus::Usage,
         3 => ExitStatus::Auth,
         5 => ExitStatus::Timeout,
+        6 => ExitStatus::LocalIo,
         130 => ExitStatus::Interrupted,
+        143 => ExitStatus::Terminated,
         _ => ExitStatus::Azure,
     }
 }
@@ -303,7 +305,7 @@ fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Er
 
 async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Report, Error> {
     let origin = config_origin(args.config.as_deref())?;
-    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
+    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?.with_shutdown(ctx.shutdown.clone());
     // A config in ADLS is read with the service principal, so credentials come first there (with the cloud its
     // URL names and the encoding from DRIFT_SECRETS_ENCODING); a local config comes first everywhere else.
     let (config, early) = match ConfigSource::parse(origin)? {
@@ -472,7 +474,7 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
         None => (cloud_from_env(ctx.env)?.unwrap_or_default(), SecretsEncoding::Plain),
     };
     let endpoints = Endpoints::resolve(cloud, ctx.env)?;
-    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?;
+    let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?.with_shutdown(ctx.shutdown.clone());
     let principal =
         resolve_service_principal(&auth_inputs(ctx, &http, &args.credentials, &endpoints, encoding)).await?;
     let credential = principal.credential(&endpoints, &http);

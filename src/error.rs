@@ -22,8 +22,13 @@ pub enum ExitStatus {
     Azure = 4,
     /// Timed out waiting for training jobs.
     Timeout = 5,
-    /// Interrupted by SIGINT/SIGTERM.
+    /// A local file drift had to write or read (besides the config) failed: the task-values file, stdout, a temp
+    /// directory. Not Azure's fault, so not 4; not the user's input, so not 2.
+    LocalIo = 6,
+    /// Interrupted by SIGINT (128 + 2, the shell convention).
     Interrupted = 130,
+    /// Terminated by SIGTERM (128 + 15): what Databricks, CI runners and orchestrators send to stop a task.
+    Terminated = 143,
 }
 
 impl ExitStatus {
@@ -36,11 +41,18 @@ impl ExitStatus {
 Exit codes:
   0    success
   1    the pipeline ran but its outcome failed (a training job failed or was canceled; nothing in scope)
-  2    usage or configuration error
+  2    usage or configuration error, or a request Azure rejected as invalid (400, a missing workspace)
   3    authentication or authorization error
-  4    Azure or network error after retries
+  4    Azure or network error that a retry may fix (after drift's own retries)
   5    timed out waiting for training jobs
-  130  interrupted (SIGINT/SIGTERM)";
+  6    local I/O error (the task-values file, stdout, a temporary directory)
+  130  interrupted by SIGINT
+  143  terminated by SIGTERM";
+
+    /// The status for a shutdown requested by `signal` (`SIGTERM` → 143, anything else → 130).
+    pub fn for_signal(signal: &str) -> ExitStatus {
+        if signal == "SIGTERM" { ExitStatus::Terminated } else { ExitStatus::Interrupted }
+    }
 }
 
 /// An authentication or authorization failure (exit 3): a credential is missing, rejected, or lacks a role.
@@ -76,11 +88,16 @@ pub enum Error {
     Failed(String),
     #[error("timed out after {} s waiting: {message}", .after.as_secs())]
     Timeout { after: Duration, message: String },
-    #[error("interrupted: {0}")]
-    Interrupted(String),
-    /// Local I/O that is not about the config file (task values file, temp files).
+    /// A shutdown signal stopped the run; `signal` decides the exit status.
+    #[error("interrupted by {signal}: {during}")]
+    Interrupted { signal: &'static str, during: String },
+    /// Local I/O that is not about the config file (task values file, stdout, temp files).
     #[error("{0}")]
     Io(String),
+    /// Azure answered something drift cannot go on from, though no single request failed (a repeated list
+    /// marker, a commit listed but gone): a later run may succeed.
+    #[error("{0}")]
+    Remote(String),
 }
 
 impl From<HttpError> for Error {
@@ -94,13 +111,27 @@ impl Error {
         match self {
             Error::Usage(_) | Error::Config(_) | Error::Endpoint(_) => ExitStatus::Usage,
             Error::Auth(_) => ExitStatus::Auth,
-            Error::Http(e) if matches!(e.status, Some(401 | 403)) => ExitStatus::Auth,
-            Error::Http(_) => ExitStatus::Azure,
+            Error::Http(e) => http_exit_status(e),
             Error::Failed(_) => ExitStatus::Failed,
             Error::Timeout { .. } => ExitStatus::Timeout,
-            Error::Interrupted(_) => ExitStatus::Interrupted,
-            Error::Io(_) => ExitStatus::Azure,
+            Error::Interrupted { signal, .. } => ExitStatus::for_signal(signal),
+            Error::Io(_) => ExitStatus::LocalIo,
+            Error::Remote(_) => ExitStatus::Azure,
         }
+    }
+}
+
+/// Which HTTP failures are whose: 401/403 are credentials (3); a status that says the request itself is wrong —
+/// 400 (ARM's `BadRequest`, Azure ML's `UserError`/`ValidationError`), 404 of a resource the config names (a
+/// missing workspace or resource group), 405, 410, 413–415, 422 — is the caller's mistake and no retry fixes it
+/// (2); everything else (408, 409, 412, 429, 5xx, connection and timeout failures, bodies drift cannot read) may
+/// pass on a later try (4). RFC 9110 §15.5 defines the 4xx class as "the client seems to have erred"; 408, 409,
+/// 412 and 429 are the ones a repeat can resolve.
+fn http_exit_status(e: &HttpError) -> ExitStatus {
+    match e.status {
+        Some(401 | 403) => ExitStatus::Auth,
+        Some(400 | 404 | 405 | 410 | 413 | 414 | 415 | 422) => ExitStatus::Usage,
+        _ => ExitStatus::Azure,
     }
 }
 
@@ -136,18 +167,47 @@ mod tests {
             (Error::Auth(AuthError::new("no credential")), 3),
             (http(Some(401)), 3),
             (http(Some(403)), 3),
-            (http(Some(404)), 4),
+            (http(Some(400)), 2),
+            (http(Some(404)), 2),
+            (http(Some(422)), 2),
+            (http(Some(408)), 4),
+            (http(Some(409)), 4),
+            (http(Some(429)), 4),
             (http(Some(503)), 4),
             (http(None), 4),
             (Error::Timeout { after: Duration::from_secs(5), message: "2 jobs running".into() }, 5),
-            (Error::Interrupted("SIGTERM".into()), 130),
+            (Error::Io("disk full".into()), 6),
+            (Error::Remote("marker repeated".into()), 4),
+            (Error::Interrupted { signal: "SIGINT", during: "listing jobs".into() }, 130),
+            (Error::Interrupted { signal: "SIGTERM", during: "listing jobs".into() }, 143),
         ];
         for (err, code) in cases {
             assert_eq!(err.exit_status().code(), code, "{err}");
         }
         assert_eq!(ExitStatus::Success.code(), 0);
-        for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130 "] {
-            assert!(ExitStatus::TABLE.contains(code));
-        }
+    }
+
+    #[test]
+    fn the_printed_table_lists_exactly_the_exit_statuses() {
+        // Each row's first word, so "130" can't stand in for "0" or "13".
+        let listed: Vec<u8> = ExitStatus::TABLE
+            .lines()
+            .skip(1)
+            .map(|row| row.split_whitespace().next().and_then(|c| c.parse().ok()).expect("a code per row"))
+            .collect();
+        let all = [
+            ExitStatus::Success,
+            ExitStatus::Failed,
+            ExitStatus::Usage,
+            ExitStatus::Auth,
+            ExitStatus::Azure,
+            ExitStatus::Timeout,
+            ExitStatus::LocalIo,
+            ExitStatus::Interrupted,
+            ExitStatus::Terminated,
+        ];
+        assert_eq!(listed, all.iter().map(|s| s.code()).collect::<Vec<_>>());
+        assert_eq!(ExitStatus::for_signal("SIGTERM"), ExitStatus::Terminated);
+        assert_eq!(ExitStatus::for_signal("SIGINT"), ExitStatus::Interrupted);
     }
 }

@@ -1,5 +1,6 @@
-//! Interruption: SIGINT/SIGTERM (or a test) flips one flag that long waits watch, so they can cancel what they
-//! started and exit 130 instead of dying mid-request.
+//! Interruption: SIGINT/SIGTERM (or a test) flips one flag. The HTTP layer watches it on every request (nothing
+//! new is sent, whatever is in flight is abandoned), so every phase stops within moments; the retrainer may then
+//! cancel the jobs it started, and the run exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once.
 
 use tokio::sync::watch;
 
@@ -43,21 +44,32 @@ impl Shutdown {
     }
 }
 
-/// Forwards SIGINT and SIGTERM to `trigger`. Must be called inside the runtime.
+/// Forwards SIGINT and SIGTERM to `trigger`; a second signal of either kind ends the process at once with that
+/// signal's exit status (the user or the orchestrator does not want to wait for the cleanup). Must be called
+/// inside the runtime.
 pub fn install_signal_handlers(trigger: ShutdownTrigger) {
-    let on_ctrl_c = trigger.clone();
+    let seen = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let on_signal = move |name: &'static str| {
+        if seen.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            let status = crate::ExitStatus::for_signal(name);
+            eprintln!("drift: second signal ({name}); exiting now with {}", status.code());
+            std::process::exit(i32::from(status.code()));
+        }
+        trigger.trigger(name);
+    };
+    let on_ctrl_c = on_signal.clone();
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            on_ctrl_c.trigger("SIGINT");
+        while tokio::signal::ctrl_c().await.is_ok() {
+            on_ctrl_c("SIGINT");
         }
     });
     #[cfg(unix)]
     tokio::spawn(async move {
         use tokio::signal::unix::{SignalKind, signal};
-        if let Ok(mut term) = signal(SignalKind::terminate())
-            && term.recv().await.is_some()
-        {
-            trigger.trigger("SIGTERM");
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            while term.recv().await.is_some() {
+                on_signal("SIGTERM");
+            }
         }
     });
 }

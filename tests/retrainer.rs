@@ -464,7 +464,7 @@ fn plan_makes_zero_writes() {
 
 #[cfg(unix)]
 #[test]
-fn sigterm_stops_waiting_cancels_and_exits_130() {
+fn sigterm_stops_waiting_cancels_and_exits_143() {
     use std::process::{Command, Stdio};
     let (sb, _ws) = workspace();
     sb.script_job("churn", JobScript::Hang);
@@ -487,7 +487,7 @@ fn sigterm_stops_waiting_cancels_and_exits_130() {
     let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
-    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(output.status.code(), Some(143), "{}", String::from_utf8_lossy(&output.stderr));
     let report: Value = serde_json::from_str(String::from_utf8_lossy(&output.stdout).lines().last().unwrap()).unwrap();
     assert_eq!(report["outcome"], "interrupted");
     assert_eq!(calls(&sb, "/cancel").len(), 1, "the running job is canceled");

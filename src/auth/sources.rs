@@ -162,6 +162,11 @@ async fn aad_token(
                 h.code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
                 h.message
             ))),
+            // Say which service failed: this error may surface in the middle of a storage or ARM call.
+            Error::Http(mut h) if h.status.is_none() => {
+                h.message = format!("{}; Microsoft Entra ID (the token endpoint for {who}) is unreachable", h.message);
+                Error::Http(h)
+            }
             other => other,
         })?;
     let body: AadToken = response.json()?;

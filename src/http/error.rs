@@ -20,6 +20,8 @@ pub enum HttpErrorKind {
     Decode,
     /// The request was refused before sending (bad URL, plain http to a remote host, nextLink loop).
     Request,
+    /// The response body was larger than the request's limit (`MAX_RESPONSE_BYTES`).
+    TooLarge,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -26,6 +26,7 @@ pub use retry::RetryPolicy;
 use crate::cloud::{check_metadata_transport, check_transport, is_loopback};
 use crate::error::Error;
 use crate::secret::Secret;
+use crate::shutdown::Shutdown;
 
 /// Sent on every request so Azure-side logs can tell drift apart.
 pub const USER_AGENT: &str = concat!("drift/", env!("CARGO_PKG_VERSION"));
@@ -90,6 +91,8 @@ pub struct HttpClient {
     /// Loopback endpoints (sandbox, Azurite) bypass any configured proxy.
     direct: reqwest::Client,
     policy: Arc<RetryPolicy>,
+    /// When set, requests stop at a shutdown signal (see [`RequestBuilder::send`]).
+    shutdown: Option<Shutdown>,
 }
 
 static TLS_PROVIDER: Once = Once::new();
@@ -113,7 +116,19 @@ impl HttpClient {
             }
             b.build().map_err(|e| Error::Io(format!("cannot initialise the HTTP client: {e}")))
         };
-        Ok(HttpClient { proxied: build(true)?, direct: build(false)?, policy: Arc::new(policy) })
+        Ok(HttpClient { proxied: build(true)?, direct: build(false)?, policy: Arc::new(policy), shutdown: None })
+    }
+
+    /// This client, with every request bound to `shutdown`: after a signal nothing new is sent and whatever is
+    /// in flight (a request, a retry's sleep) ends with [`Error::Interrupted`].
+    pub fn with_shutdown(&self, shutdown: Shutdown) -> HttpClient {
+        HttpClient { shutdown: Some(shutdown), ..self.clone() }
+    }
+
+    /// This client without a shutdown binding: for the few requests that must still go out after a signal (the
+    /// retrainer's cancel of jobs it started). Callers bound them with a deadline of their own.
+    pub fn detached(&self) -> HttpClient {
+        HttpClient { shutdown: None, ..self.clone() }
     }
 
     pub fn policy(&self) -> &RetryPolicy {
@@ -154,6 +169,7 @@ impl HttpClient {
             accept: Vec::new(),
             timeout: None,
             max_retries: None,
+            max_body: MAX_RESPONSE_BYTES,
             direct,
         }
     }
@@ -180,6 +196,8 @@ pub struct RequestBuilder {
     accept: Vec<u16>,
     timeout: Option<Duration>,
     max_retries: Option<u32>,
+    /// Largest accepted response body ([`MAX_RESPONSE_BYTES`] unless set).
+    max_body: usize,
     /// Never through a proxy (loopback hosts bypass proxies anyway; IMDS must).
     direct: bool,
 }
@@ -251,39 +269,116 @@ impl RequestBuilder {
         self
     }
 
+    /// Overrides [`MAX_RESPONSE_BYTES`] for this request.
+    pub fn max_body(mut self, bytes: usize) -> RequestBuilder {
+        self.max_body = bytes;
+        self
+    }
+
     /// Overrides the policy's retry count for this request (a probe that should fail fast uses 0).
     pub fn max_retries(mut self, n: u32) -> RequestBuilder {
         self.max_retries = Some(n);
         self
     }
 
-    /// Sends the request, retrying as the policy allows, and returns the response of an accepted status.
+    /// Sends the request, retrying as the policy allows, and returns the response of an accepted status. With a
+    /// shutdown attached to the client ([`HttpClient::with_shutdown`]), nothing is sent after a signal, and a
+    /// request in flight or sleeping before a retry is abandoned at once (its connection is dropped).
     pub async fn send(self) -> Result<Response, Error> {
+        let Some(shutdown) = self.client.shutdown.clone() else {
+            return self.send_attempts().await;
+        };
+        let what = format!("{} {}", self.method, redact(&self.url));
+        if let Some(signal) = shutdown.requested() {
+            return Err(Error::Interrupted { signal, during: format!("{what} was not sent") });
+        }
+        tokio::select! {
+            biased;
+            signal = shutdown.wait() => Err(Error::Interrupted { signal, during: format!("{what} was abandoned") }),
+            result = self.send_attempts() => result,
+        }
+    }
+
+    async fn send_attempts(self) -> Result<Response, Error> {
         let started = Instant::now();
         let shown_url = redact(&self.url);
         let method = self.method.as_str().to_string();
-        let max_retries = self.max_retries.unwrap_or(self.client.policy.max_retries);
-        let mut retries = 0u32;
-        let mut refreshed_after_401 = false;
+        let policy = &self.client.policy;
+        let mut attempts = retry::Attempts {
+            retries: 0,
+            max_retries: self.max_retries.unwrap_or(policy.max_retries),
+            idempotent: self.retry == RetryMode::Idempotent,
+            had_tokens: false,
+            refreshed_after_401: false,
+        };
+        let fail = |status: Option<u16>, kind, code, message, (request_id, correlation_id), retries| -> Error {
+            HttpError {
+                method: method.clone(),
+                url: shown_url.clone(),
+                status,
+                kind,
+                code,
+                message,
+                request_id,
+                correlation_id,
+                retries,
+                elapsed: started.elapsed(),
+            }
+            .into()
+        };
         loop {
             let (request, used_tokens) = self.build_attempt().await?;
+            attempts.had_tokens = !used_tokens.is_empty();
             let client = self.client.client_for(&self.url, self.direct);
-            tracing::trace!(target: "drift::http", method = %method, url = %shown_url, attempt = retries + 1, "sending");
+            tracing::trace!(target: "drift::http", method = %method, url = %shown_url, attempt = attempts.retries + 1, "sending");
             let attempt_started = Instant::now();
-            let outcome = match client.execute(request).await {
+            let step = match client.execute(request).await {
                 Ok(resp) => {
-                    let status = resp.status();
+                    let code = resp.status().as_u16();
                     let headers = resp.headers().clone();
-                    match resp.bytes().await {
-                        Ok(body) => Ok((status, headers, body)),
-                        Err(e) => Err(e),
-                    }
-                }
-                Err(e) => Err(e),
-            };
-            match outcome {
-                Ok((status, headers, body)) => {
-                    let code = status.as_u16();
+                    let accepted = resp.status().is_success() || self.accept.contains(&code);
+                    // An error body only needs its first bytes; an accepted one is capped, not truncated.
+                    let limit = if accepted { self.max_body } else { MAX_ERROR_BODY_BYTES };
+                    let body = match read_body(resp, limit, accepted).await {
+                        Ok(body) => body,
+                        Err(BodyError::TooLarge { declared }) => {
+                            return Err(fail(
+                                Some(code),
+                                HttpErrorKind::TooLarge,
+                                None,
+                                too_large_message(limit, declared),
+                                request_ids(&headers),
+                                attempts.retries,
+                            ));
+                        }
+                        Err(BodyError::Transport(e)) => {
+                            let kind = if e.is_timeout() { HttpErrorKind::Timeout } else { HttpErrorKind::Transport };
+                            match retry::after_transport_failure(false, attempts, policy, rand::random::<f64>()) {
+                                retry::Step::Retry(delay) => {
+                                    attempts.retries += 1;
+                                    log_retry(
+                                        &method,
+                                        &shown_url,
+                                        &describe_transport_error(&e),
+                                        attempts.retries,
+                                        delay,
+                                    );
+                                    tokio::time::sleep(delay).await;
+                                    continue;
+                                }
+                                _ => {
+                                    return Err(fail(
+                                        Some(code),
+                                        kind,
+                                        None,
+                                        describe_transport_error(&e),
+                                        request_ids(&headers),
+                                        attempts.retries,
+                                    ));
+                                }
+                            }
+                        }
+                    };
                     tracing::debug!(
                         target: "drift::http",
                         method = %method,
@@ -292,53 +387,45 @@ impl RequestBuilder {
                         ms = attempt_started.elapsed().as_millis() as u64,
                         "response"
                     );
-                    if status.is_success() || self.accept.contains(&code) {
-                        return Ok(Response { status: code, headers, body, method, url: shown_url, retries, started });
+                    if accepted {
+                        return Ok(Response {
+                            status: code,
+                            headers,
+                            body,
+                            method,
+                            url: shown_url,
+                            retries: attempts.retries,
+                            started,
+                        });
                     }
-                    if code == 401 && !refreshed_after_401 && !used_tokens.is_empty() {
-                        // An expired or revoked token: fetch a new one once; a second 401 is a real denial.
-                        refreshed_after_401 = true;
-                        if let Auth::Bearer { provider, .. } = &self.auth {
-                            for (scope, token) in &used_tokens {
-                                provider.invalidate(scope, token);
+                    let hint = retry::server_hint(&headers, SystemTime::now());
+                    match retry::after_status(code, attempts, policy, hint, rand::random::<f64>()) {
+                        retry::Step::RefreshTokens => {
+                            attempts.refreshed_after_401 = true;
+                            if let Auth::Bearer { provider, .. } = &self.auth {
+                                for (scope, token) in &used_tokens {
+                                    provider.invalidate(scope, token);
+                                }
                             }
+                            tracing::debug!(target: "drift::http", url = %shown_url, "401: refreshing the token once");
+                            continue;
                         }
-                        tracing::debug!(target: "drift::http", url = %shown_url, "401: refreshing the token once");
-                        continue;
+                        retry::Step::Retry(delay) => {
+                            log_retry(&method, &shown_url, &format!("HTTP {code}"), attempts.retries + 1, delay);
+                            delay
+                        }
+                        retry::Step::GiveUp => {
+                            let (azure_code, message) = parse_error_body(&headers, &body);
+                            return Err(fail(
+                                Some(code),
+                                HttpErrorKind::Status,
+                                azure_code,
+                                message,
+                                request_ids(&headers),
+                                attempts.retries,
+                            ));
+                        }
                     }
-                    // The server saw the request, so only an idempotent one may be sent again.
-                    if retry::is_retryable_status(code) && self.retry == RetryMode::Idempotent && retries < max_retries
-                    {
-                        retries += 1;
-                        let hint = retry::server_hint(&headers, SystemTime::now());
-                        let delay = self.client.policy.delay(retries, hint, rand::random::<f64>());
-                        tracing::info!(
-                            target: "drift::http",
-                            method = %method,
-                            url = %shown_url,
-                            status = code,
-                            retry = retries,
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying"
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
-                    }
-                    let (azure_code, message) = parse_error_body(&headers, &body);
-                    let (request_id, correlation_id) = request_ids(&headers);
-                    return Err(HttpError {
-                        method,
-                        url: shown_url,
-                        status: Some(code),
-                        kind: HttpErrorKind::Status,
-                        code: azure_code,
-                        message,
-                        request_id,
-                        correlation_id,
-                        retries,
-                        elapsed: started.elapsed(),
-                    }
-                    .into());
                 }
                 Err(e) => {
                     let kind = if e.is_timeout() {
@@ -348,38 +435,27 @@ impl RequestBuilder {
                     } else {
                         HttpErrorKind::Transport
                     };
-                    // A refused connection never reached the server, so even a POST may be repeated.
-                    let may_retry = self.retry == RetryMode::Idempotent || kind == HttpErrorKind::Connect;
-                    if may_retry && retries < max_retries {
-                        retries += 1;
-                        let delay = self.client.policy.delay(retries, None, rand::random::<f64>());
-                        tracing::info!(
-                            target: "drift::http",
-                            method = %method,
-                            url = %shown_url,
-                            error = %describe_transport_error(&e),
-                            retry = retries,
-                            delay_ms = delay.as_millis() as u64,
-                            "retrying"
-                        );
-                        tokio::time::sleep(delay).await;
-                        continue;
+                    let never_reached = kind == HttpErrorKind::Connect;
+                    match retry::after_transport_failure(never_reached, attempts, policy, rand::random::<f64>()) {
+                        retry::Step::Retry(delay) => {
+                            log_retry(&method, &shown_url, &describe_transport_error(&e), attempts.retries + 1, delay);
+                            delay
+                        }
+                        _ => {
+                            return Err(fail(
+                                None,
+                                kind,
+                                None,
+                                describe_transport_error(&e),
+                                (None, None),
+                                attempts.retries,
+                            ));
+                        }
                     }
-                    return Err(HttpError {
-                        method,
-                        url: shown_url,
-                        status: None,
-                        kind,
-                        code: None,
-                        message: describe_transport_error(&e),
-                        request_id: None,
-                        correlation_id: None,
-                        retries,
-                        elapsed: started.elapsed(),
-                    }
-                    .into());
                 }
-            }
+            };
+            attempts.retries += 1;
+            tokio::time::sleep(step).await;
         }
     }
 
@@ -416,6 +492,70 @@ impl RequestBuilder {
         }
         Ok((request, used))
     }
+}
+
+/// Largest accepted response body drift reads by default: 64 MiB. A page of 100 pipeline jobs is about 0.2 MB and
+/// the largest single resources drift reads (a pipeline job with its graph) are well under 1 MB, so this is far
+/// above any real answer while keeping a broken or hostile server from filling memory. Storage reads of Delta
+/// commits set their own limit ([`RequestBuilder::max_body`]).
+pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
+
+/// How much of an error response is kept: its code and message are in the first bytes.
+pub const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
+
+enum BodyError {
+    /// The body is larger than the limit; `declared` is its Content-Length when the server sent one.
+    TooLarge {
+        declared: Option<u64>,
+    },
+    Transport(reqwest::Error),
+}
+
+/// Reads a body chunk by chunk up to `limit` bytes. Over the limit, an accepted body is an error (decoding half
+/// of it would be wrong) and an error body is truncated (its first bytes say what went wrong). A declared
+/// Content-Length over the limit fails before anything is read.
+async fn read_body(mut resp: reqwest::Response, limit: usize, strict: bool) -> Result<Bytes, BodyError> {
+    let declared = resp.content_length();
+    if strict && declared.is_some_and(|n| n > limit as u64) {
+        return Err(BodyError::TooLarge { declared });
+    }
+    let capacity = declared.map_or(0, |n| n.min(limit as u64) as usize);
+    let mut body = bytes::BytesMut::with_capacity(capacity);
+    while let Some(chunk) = resp.chunk().await.map_err(BodyError::Transport)? {
+        if body.len() + chunk.len() > limit {
+            if strict {
+                return Err(BodyError::TooLarge { declared });
+            }
+            body.extend_from_slice(&chunk[..limit - body.len()]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn too_large_message(limit: usize, declared: Option<u64>) -> String {
+    let size = match declared {
+        Some(n) => format!("{n} bytes"),
+        None => format!("more than {limit} bytes"),
+    };
+    format!(
+        "the response body ({size}) is larger than drift's limit of {} MiB for this request; a real Azure answer is \
+         far smaller, so a proxy or the endpoint is misbehaving",
+        limit / (1024 * 1024)
+    )
+}
+
+fn log_retry(method: &str, url: &str, why: &str, retry: u32, delay: Duration) {
+    tracing::info!(
+        target: "drift::http",
+        method = %method,
+        url = %url,
+        reason = %why,
+        retry,
+        delay_ms = delay.as_millis() as u64,
+        "retrying"
+    );
 }
 
 /// A header value hidden from `Debug` output of requests (hyper and reqwest honour the flag).

@@ -9,8 +9,9 @@ use reqwest::header::HeaderMap;
 /// problem and retrying would only delay the error.
 pub const RETRYABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
-/// Retries after the first attempt. Five attempts span about half a minute of backoff, enough to ride out ARM
-/// throttling windows without hiding an outage for long.
+/// Retries after the first attempt. With the default steps (0.8, 1.6, 3.2, 6.4 s, each jittered to 50–100 %) four
+/// retries wait 6–12 s in all, plus whatever `Retry-After` the server asks for: enough for a brief throttling window
+/// or a front-door hiccup without hiding an outage for long.
 pub const DEFAULT_MAX_RETRIES: u32 = 4;
 
 /// First backoff step; doubled on each retry.
@@ -83,6 +84,65 @@ pub fn is_retryable_status(status: u16) -> bool {
     RETRYABLE_STATUSES.contains(&status)
 }
 
+/// Where a request stands after an attempt that did not succeed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempts {
+    /// Retries made so far (0 after the first attempt).
+    pub retries: u32,
+    pub max_retries: u32,
+    /// Repeating the request has the same effect as sending it once.
+    pub idempotent: bool,
+    /// The attempt carried bearer tokens (so a 401 may mean "expired").
+    pub had_tokens: bool,
+    /// A 401 already led to one token refresh.
+    pub refreshed_after_401: bool,
+}
+
+/// The next step after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Step {
+    /// Sleep this long, then send again (counts as a retry).
+    Retry(Duration),
+    /// Forget the tokens used and send again at once (does not count as a retry).
+    RefreshTokens,
+    /// Report the failure.
+    GiveUp,
+}
+
+/// After an answer with a status the caller does not accept. A 401 with tokens is retried once with fresh
+/// tokens (an expired or revoked token; a second 401 is a real denial). The server saw the request, so only an
+/// idempotent one may be repeated, and only for a retryable status.
+pub fn after_status(
+    status: u16,
+    attempts: Attempts,
+    policy: &RetryPolicy,
+    hint: Option<Duration>,
+    jitter: f64,
+) -> Step {
+    if status == 401 && attempts.had_tokens && !attempts.refreshed_after_401 {
+        return Step::RefreshTokens;
+    }
+    if is_retryable_status(status) && attempts.idempotent && attempts.retries < attempts.max_retries {
+        return Step::Retry(policy.delay(attempts.retries + 1, hint, jitter));
+    }
+    Step::GiveUp
+}
+
+/// After a transport failure. A refused connection never reached the server, so even a POST may be repeated;
+/// a timeout or a broken connection may have, so only an idempotent request is.
+pub fn after_transport_failure(
+    never_reached_server: bool,
+    attempts: Attempts,
+    policy: &RetryPolicy,
+    jitter: f64,
+) -> Step {
+    if (attempts.idempotent || never_reached_server) && attempts.retries < attempts.max_retries {
+        Step::Retry(policy.delay(attempts.retries + 1, None, jitter))
+    } else {
+        Step::GiveUp
+    }
+}
+
 /// The delay the server asked for: `x-ms-retry-after-ms` / `retry-after-ms` (milliseconds), else `Retry-After`
 /// as seconds or an HTTP date.
 pub fn server_hint(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
@@ -107,9 +167,49 @@ mod tests {
 
     #[test]
     fn retryable_statuses_are_pinned() {
-        assert_eq!(RETRYABLE_STATUSES, [408, 429, 500, 502, 503, 504]);
-        for s in [400, 401, 403, 404, 409, 412, 501] {
+        for s in [408, 429, 500, 502, 503, 504] {
+            assert!(is_retryable_status(s), "{s}");
+        }
+        for s in [200, 201, 202, 400, 401, 403, 404, 409, 412, 501, 505] {
             assert!(!is_retryable_status(s), "{s}");
+        }
+    }
+
+    #[test]
+    fn what_happens_after_a_failed_attempt() {
+        let p = RetryPolicy::default();
+        let a = Attempts { retries: 0, max_retries: 4, idempotent: true, had_tokens: true, refreshed_after_401: false };
+        let step_1 = Step::Retry(Duration::from_millis(800));
+        let cases: Vec<(&str, Step, Step)> = vec![
+            ("503 idempotent", after_status(503, a, &p, None, 1.0), step_1),
+            (
+                "429 with hint",
+                after_status(429, a, &p, Some(Duration::from_secs(7)), 1.0),
+                Step::Retry(Duration::from_secs(7)),
+            ),
+            ("503 POST", after_status(503, Attempts { idempotent: false, ..a }, &p, None, 1.0), Step::GiveUp),
+            ("503 out of retries", after_status(503, Attempts { retries: 4, ..a }, &p, None, 1.0), Step::GiveUp),
+            ("400", after_status(400, a, &p, None, 1.0), Step::GiveUp),
+            ("404", after_status(404, a, &p, None, 1.0), Step::GiveUp),
+            ("401 first", after_status(401, a, &p, None, 1.0), Step::RefreshTokens),
+            ("401 again", after_status(401, Attempts { refreshed_after_401: true, ..a }, &p, None, 1.0), Step::GiveUp),
+            ("401 no token", after_status(401, Attempts { had_tokens: false, ..a }, &p, None, 1.0), Step::GiveUp),
+            ("refused POST", after_transport_failure(true, Attempts { idempotent: false, ..a }, &p, 1.0), step_1),
+            ("reset POST", after_transport_failure(false, Attempts { idempotent: false, ..a }, &p, 1.0), Step::GiveUp),
+            ("reset GET", after_transport_failure(false, a, &p, 1.0), step_1),
+            (
+                "reset GET, no retries left",
+                after_transport_failure(false, Attempts { retries: 4, ..a }, &p, 1.0),
+                Step::GiveUp,
+            ),
+            (
+                "second retry backs off",
+                after_transport_failure(false, Attempts { retries: 1, ..a }, &p, 1.0),
+                Step::Retry(Duration::from_millis(1600)),
+            ),
+        ];
+        for (name, got, want) in cases {
+            assert_eq!(got, want, "{name}");
         }
     }
 

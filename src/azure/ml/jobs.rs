@@ -73,6 +73,21 @@ impl MlClient {
         let Some(location) = response.header("location").map(str::to_string) else {
             return Ok(CancelOutcome::Accepted);
         };
+        // The ARM token goes only where the cancel went (the nextLink rule): a Location on another origin is not
+        // followed, the cancel stays "requested".
+        let same_origin = match (url::Url::parse(&location), url::Url::parse(&self.base)) {
+            (Ok(a), Ok(b)) => a.origin() == b.origin(),
+            _ => false,
+        };
+        if !same_origin {
+            tracing::warn!(
+                target: "drift::ml",
+                job = %id,
+                location = %crate::http::redact_url(&location),
+                "the cancel's Location points to another host; not following it"
+            );
+            return Ok(CancelOutcome::Accepted);
+        }
         let started = std::time::Instant::now();
         while started.elapsed() < CANCEL_FOLLOW_LIMIT {
             let delay = response

@@ -71,6 +71,12 @@ impl MlClient {
         format!("{}{}", self.base, suffix)
     }
 
+    /// This client on an HTTP client without the shutdown binding, for the cancels the retrainer must still send
+    /// after a signal ([`HttpClient::detached`]).
+    pub fn detached(&self) -> MlClient {
+        MlClient { http: self.http.detached(), ..self.clone() }
+    }
+
     fn request(&self, method: reqwest::Method, suffix: &str) -> Result<RequestBuilder, Error> {
         Ok(self
             .http

@@ -110,7 +110,7 @@ impl BlobClient {
                 Some(next) => {
                     if !seen.insert(next.clone()) {
                         // A server repeating a marker would otherwise be listed forever.
-                        return Err(Error::Io(format!(
+                        return Err(Error::Remote(format!(
                             "listing {container}/{prefix} in storage account {}: the service returned the same \
                              NextMarker twice; stopping after {} blobs",
                             self.account(),

@@ -149,6 +149,11 @@ impl Target {
         let Error::Http(mut h) = e else {
             return e;
         };
+        // Only a failure of the storage request itself gets storage advice: a token request to Entra ID that
+        // failed on the way says so on its own (its URL is the token endpoint's).
+        if !h.url.starts_with(&self.base) {
+            return Error::Http(h);
+        }
         let account = &self.account;
         let noun = self.noun;
         match (h.status, h.code.as_deref()) {
@@ -308,10 +313,18 @@ mod tests {
                 2,
                 "container \"c\" not found in storage account acct",
             ),
-            (http(Some(404), Some("BlobNotFound"), HttpErrorKind::Status), Access::Read, 4, "boom"),
+            (http(Some(404), Some("BlobNotFound"), HttpErrorKind::Status), Access::Read, 2, "boom"),
             (http(None, None, HttpErrorKind::Connect), Access::Read, 4, "storage account acct may not exist"),
             (http(Some(500), None, HttpErrorKind::Status), Access::Read, 4, "boom"),
         ];
+        // Entra ID unreachable while getting the storage token: no storage-account hint.
+        let mut aad = http(None, None, HttpErrorKind::Connect);
+        if let Error::Http(h) = &mut aad {
+            h.url = "https://login.microsoftonline.com/t/oauth2/v2.0/token".into();
+        }
+        let mapped = bearer.map_error(aad, "c", Access::Read);
+        assert!(!mapped.to_string().contains("may not exist"), "{mapped}");
+        assert!(mapped.to_string().contains("login.microsoftonline.com"), "{mapped}");
         for (err, access, code, text) in cases {
             let mapped = bearer.map_error(err, "c", access);
             assert_eq!(mapped.exit_status().code(), code, "{mapped}");

@@ -41,7 +41,7 @@ pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &s
         match page.next_marker {
             Some(next) if seen_markers.insert(next.clone()) => marker = Some(next),
             Some(_) => {
-                return Err(Error::Io(format!(
+                return Err(Error::Remote(format!(
                     "listing {location}/{DELTA_LOG_DIR}/: the service returned the same NextMarker twice"
                 )));
             }
@@ -65,7 +65,7 @@ pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &s
     let Some(bytes) = blob.get(container, &item.name).await? else {
         // Log cleanup deletes only commits older than the newest checkpoint, never the newest commit; a vanished
         // one means the table is being deleted or replaced. Running again reads the log afresh.
-        return Err(Error::Io(format!(
+        return Err(Error::Remote(format!(
             "commit {} of {location} was listed but is gone; is the table being deleted or replaced?",
             item.name
         )));

@@ -27,6 +27,11 @@ use crate::output::Report;
 /// Polling interval while following a cancel's `Location`.
 const CANCEL_POLL: Duration = Duration::from_secs(2);
 
+/// Longest time spent cancelling unfinished jobs (after a timeout or a signal) before giving up on the answers:
+/// the cancels themselves are sent at once; this bounds following their `Location`s. Orchestrators give a
+/// terminated task a grace period of tens of seconds (Kubernetes: 30 s by default).
+const CANCEL_DEADLINE: Duration = Duration::from_secs(20);
+
 /// What drift did (or, for plan, would do) for one group; the report's `action`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Action {
@@ -97,11 +102,8 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     let scan_started = Instant::now();
     let mut pager = ml.list_pipeline_jobs()?;
     loop {
-        let page = tokio::select! {
-            page = pager.next_page() => page?,
-            why = session.shutdown.wait() => return Err(Error::Interrupted(format!("{why} while listing jobs"))),
-        };
-        let Some(jobs) = page else { break };
+        // A signal aborts the page request itself (the session's HTTP client is bound to the shutdown).
+        let Some(jobs) = pager.next_page().await? else { break };
         for job in &jobs {
             selection.offer(job);
         }
@@ -189,11 +191,12 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
 
     let mut watched: Vec<(usize, Watched)> =
         outcomes.iter().enumerate().filter_map(|(i, o)| o.watch.clone().map(|w| (i, w))).collect();
-    let interrupted_early = session.shutdown.requested();
-    let end = if session.options.no_wait || watched.is_empty() {
-        None
-    } else if let Some(why) = interrupted_early {
+    // A signal during the scan or the submissions already stopped every request; report it as an interruption
+    // (not as failed submissions) and, if asked, cancel what did get submitted.
+    let end = if let Some(why) = session.shutdown.requested() {
         Some(WaitEnd::Interrupted(why))
+    } else if session.options.no_wait || watched.is_empty() {
+        None
     } else {
         let mut jobs: Vec<Watched> = watched.iter().map(|(_, w)| w.clone()).collect();
         let bar = session.options.interactive.then(|| wait::progress_bar(jobs.len()));
@@ -216,7 +219,18 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     let cancel = session.options.cancel_on_timeout || params.cancel_on_timeout;
     let mut canceled = Vec::new();
     if cancel && matches!(end, Some(WaitEnd::TimedOut | WaitEnd::Interrupted(_))) {
-        canceled = cancel_unfinished(&ml, &watched).await;
+        // After a signal the session's requests refuse to start, so the cancels go out on a detached client,
+        // bounded by their own deadline; a second signal ends the process at once anyway.
+        let detached = ml.detached();
+        let cancels = cancel_unfinished(&detached, &watched);
+        canceled = tokio::time::timeout(CANCEL_DEADLINE, cancels).await.unwrap_or_else(|_| {
+            tracing::error!(
+                target: "drift::retrainer",
+                "cancel requests still unanswered after {} s; giving up on them",
+                CANCEL_DEADLINE.as_secs()
+            );
+            Vec::new()
+        });
     }
     let watched_any = !watched.is_empty();
     for (i, w) in watched {
@@ -233,7 +247,7 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     let (outcome, status, message) = match &end {
         Some(WaitEnd::Interrupted(why)) => (
             "interrupted",
-            ExitStatus::Interrupted,
+            ExitStatus::for_signal(why),
             Some(format!("{why}: stopped waiting{}", cancel_note(&canceled, cancel))),
         ),
         Some(WaitEnd::TimedOut) => (

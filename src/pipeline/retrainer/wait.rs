@@ -1,5 +1,6 @@
-//! Waiting for submitted jobs: every `refreshDelay` all unfinished jobs are polled concurrently (one round trip a
-//! cycle, not one per job), until each is terminal, `refreshTimeout` passes, or shutdown is requested.
+//! Waiting for submitted jobs: every `refreshDelay` all unfinished jobs are polled concurrently (the cycle takes
+//! about one round trip however many jobs there are), until each is final, `refreshTimeout` passes, or shutdown is
+//! requested. `refreshTimeout` is a deadline: a poll cycle that hangs is abandoned when it passes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -8,6 +9,7 @@ use futures_util::StreamExt;
 
 use crate::azure::ml::MlClient;
 use crate::azure::ml::models::JobStatus;
+use crate::error::Error;
 use crate::shutdown::Shutdown;
 
 /// Most polls in flight at once; far above the usual handful of model groups, low enough to stay clear of ARM's
@@ -57,8 +59,14 @@ pub async fn wait_all(
     progress: &dyn Fn(&[Watched]),
 ) -> WaitEnd {
     let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        poll_once(ml, jobs).await;
+        // Raced against the deadline: a server that never answers a poll must not hold the run past
+        // refreshTimeout (the HTTP layer's own timeouts and retries could take minutes).
+        if tokio::time::timeout_at(deadline, poll_once(ml, jobs)).await.is_err() {
+            tracing::warn!(target: "drift::retrainer", "a status poll was still unanswered at refreshTimeout");
+            return WaitEnd::TimedOut;
+        }
         progress(jobs);
         tracing::info!(target: "drift::retrainer", "{}", summary_line(jobs, started.elapsed()));
         if jobs.iter().all(Watched::is_terminal) {
@@ -87,11 +95,14 @@ pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
             let result = match ml.get_job(&id).await {
                 Ok(Some(job)) => Ok(job.status()),
                 Ok(None) => Err(format!("job {id} not found")),
+                // A signal abandoned the poll: not a polling failure; the wait loop sees the signal next.
+                Err(Error::Interrupted { .. }) => return None,
                 Err(e) => Err(e.to_string()),
             };
-            (i, result)
+            Some((i, result))
         })
         .buffer_unordered(MAX_CONCURRENT_POLLS)
+        .filter_map(std::future::ready)
         .collect()
         .await;
     tracing::debug!(
