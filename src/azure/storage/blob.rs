@@ -60,6 +60,11 @@ pub enum PutOutcome {
     AlreadyExists,
 }
 
+/// Largest blob drift reads whole: 256 MiB. The blobs it reads are Delta commit files (JSON lines of actions);
+/// a commit adding a hundred thousand files is tens of MB, so this leaves room for very large commits while
+/// bounding memory.
+pub const MAX_BLOB_READ_BYTES: usize = 256 * 1024 * 1024;
+
 impl BlobClient {
     /// A client for `account` at the endpoint `endpoints` gives for it (account-style in Azure, path-style for
     /// Azurite and the sandbox).
@@ -126,7 +131,8 @@ impl BlobClient {
     /// The content of a blob, or `None` if there is no such blob.
     pub async fn get(&self, container: &str, blob: &str) -> Result<Option<Bytes>, Error> {
         let url = self.target.url(container, Some(blob), &[]);
-        let response = self.send(self.request(Method::GET, &url)?.accept(&[404]), container, Access::Read).await?;
+        let request = self.request(Method::GET, &url)?.accept(&[404]).max_body(MAX_BLOB_READ_BYTES);
+        let response = self.send(request, container, Access::Read).await?;
         if response.status == 404 {
             return self.absent(response, container);
         }
