@@ -521,3 +521,18 @@ fn an_unresolved_databricks_reference_is_exit_2_before_any_request() {
     }
     assert!(sb.requests().is_empty(), "no request may be made: {:?}", calls(&sb, "/"));
 }
+
+/// The target version must exist for every configured asset: `plan` and `run` stop with exit 2 naming asset and
+/// version before listing jobs or submitting anything.
+#[test]
+fn a_target_version_that_does_not_exist_is_exit_2_before_any_write() {
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    for command in ["plan", "run"] {
+        let out = run(&[command, "--config", &config, "--data_asset_version", "19990101000000"], &sb);
+        out.assert_code(2);
+        assert!(out.stderr.contains("19990101000000") && out.stderr.contains("sales"), "{}", out.stderr);
+    }
+    assert!(arm_writes(&sb).is_empty(), "{:?}", arm_writes(&sb));
+    assert!(calls(&sb, "/jobs").is_empty(), "no job list before the version is known to exist");
+}

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
 use super::naming::{self, Names};
@@ -45,9 +45,6 @@ enum Plan {
 }
 
 pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report, Error> {
-    // One version for both assets, taken at the start of the run, in UTC.
-    let started: DateTime<Utc> = Utc::now();
-    let new_version = started.format("%Y%m%d%H%M%S").to_string();
     let config = &session.config;
     let dry_run = session.options.dry_run;
     let names = Names::new(params).map_err(|message| ConfigError {
@@ -70,6 +67,9 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
     tracing::info!(target: "drift::registrator", source = %source, delta_version = state.version, "Delta table read");
 
     let latest = ml.latest_data_version(&names.mltable).await?;
+    // One version for both assets, derived from the Delta commit (not the clock), so every run that registers
+    // this Delta version — a retry, a concurrent run — writes the same version with the same bodies.
+    let new_version = version_for(&state, latest.as_ref());
     let plan = match latest {
         Some(existing)
             if !session.options.force
@@ -215,6 +215,23 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
     Ok(report)
 }
 
+/// The data version string for a Delta version: its commit time as `YYYYmmddHHMMSS` (UTC), the legacy format.
+/// Two Delta commits in the same second would share it: when the newest registered version already holds that
+/// string for another Delta version, the next free second is used (deterministic too, given that version).
+fn version_for(state: &TableState, newest: Option<&DataVersion>) -> String {
+    let mut at = state.commit_time;
+    loop {
+        let candidate = at.format("%Y%m%d%H%M%S").to_string();
+        let taken_by_another = newest.is_some_and(|n| {
+            n.name == candidate && n.properties.tags.get(TAG_DELTA_VERSION) != Some(&state.version.to_string())
+        });
+        if !taken_by_another {
+            return candidate;
+        }
+        at += chrono::Duration::seconds(1);
+    }
+}
+
 fn written(w: Written) -> &'static str {
     match w {
         Written::Created => "created",
@@ -314,4 +331,36 @@ async fn upload(
     ]);
     blob.set_metadata(&container, &path, &metadata).await?;
     Ok("uploaded")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::delta::TimeSource;
+
+    fn state(version: u64, at: &str) -> TableState {
+        let commit_time = chrono::DateTime::parse_from_rfc3339(at).unwrap().with_timezone(&chrono::Utc);
+        TableState { version, commit_time, time_source: TimeSource::CommitInfoTimestamp }
+    }
+
+    fn registered(name: &str, delta_version: u64) -> DataVersion {
+        serde_json::from_value(json!({
+            "name": name,
+            "properties": {"dataType": "mltable", "dataUri": "x", "tags": {TAG_DELTA_VERSION: delta_version.to_string()}}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn the_version_is_the_commit_time_and_the_same_for_every_run() {
+        let s = state(7, "2026-12-01T10:15:30.999+01:00");
+        assert_eq!(version_for(&s, None), "20261201091530", "UTC, truncated to the second");
+        assert_eq!(version_for(&s, None), version_for(&s, None));
+        // The newest version is this Delta version already (a concurrent or earlier run): the same string.
+        assert_eq!(version_for(&s, Some(&registered("20261201091530", 7))), "20261201091530");
+        // Another Delta version committed in the same second holds the string: the next second.
+        assert_eq!(version_for(&s, Some(&registered("20261201091530", 6))), "20261201091531");
+        // Unrelated newest version: no effect.
+        assert_eq!(version_for(&s, Some(&registered("20261130000000", 6))), "20261201091530");
+    }
 }

@@ -49,15 +49,54 @@ pub fn job_id(group: &str, base_job: &str, target: &str) -> String {
     format!("drift-{readable}-{hash}")
 }
 
-/// `{group}_{YYYYmmddHHMMSS}_{6 random [A-Za-z0-9]}` in UTC: the convention the next run selects by.
-pub fn display_name(group: &str, now: DateTime<Utc>, suffix: &str) -> String {
-    format!("{group}_{}_{suffix}", now.format("%Y%m%d%H%M%S"))
+/// `{group}_{YYYYmmddHHMMSS}_{suffix}`: the convention the next run selects by (newest stamp per group).
+pub fn display_name(group: &str, stamp: DateTime<Utc>, suffix: &str) -> String {
+    format!("{group}_{}_{suffix}", stamp.format("%Y%m%d%H%M%S"))
 }
 
-/// Six random letters and digits.
-pub fn random_suffix() -> String {
-    use rand::Rng;
-    rand::rng().sample_iter(rand::distr::Alphanumeric).take(6).map(char::from).collect()
+/// The display name of the resubmission of `base` on `target` under job id `id`, deterministic so that concurrent
+/// runs build identical PUT bodies (a second PUT of the same id then rewrites nothing). The stamp is the later of
+/// the target version's own time (versions drift registers are `YYYYmmddHHMMSS` of the Delta commit) and one
+/// second after the base job's stamp, so the new job is the group's newest and the next run takes it as its
+/// template; the suffix is six letters and digits from the id's hash instead of random ones. The submission time
+/// itself is in the job's `creationContext.createdAt`.
+pub fn resubmission_display_name(group: &str, base: &Value, target: &str, id: &str) -> String {
+    let base_stamp = base
+        .pointer("/properties/displayName")
+        .and_then(Value::as_str)
+        .and_then(|name| name.strip_prefix(group)?.strip_prefix('_')?.get(..14))
+        .and_then(parse_stamp);
+    let after_base = base_stamp.map(|s| s + chrono::Duration::seconds(1));
+    let target_time = parse_stamp(target);
+    let stamp = match (after_base, target_time) {
+        (Some(a), Some(t)) => a.max(t),
+        (Some(a), None) => a,
+        (None, Some(t)) => t,
+        // Neither is known (a base job outside the naming convention, a free-form version): a fixed stamp derived
+        // from nothing but the inputs would be arbitrary, so take the base job's creation time if the GET had it.
+        (None, None) => base
+            .pointer("/properties/creationContext/createdAt")
+            .or_else(|| base.pointer("/systemData/createdAt"))
+            .and_then(Value::as_str)
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc) + chrono::Duration::seconds(1))
+            .unwrap_or(DateTime::<Utc>::UNIX_EPOCH),
+    };
+    display_name(group, stamp, &suffix_of(id))
+}
+
+/// `YYYYmmddHHMMSS` as a UTC time.
+fn parse_stamp(text: &str) -> Option<DateTime<Utc>> {
+    if text.len() != 14 || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    chrono::NaiveDateTime::parse_from_str(text, "%Y%m%d%H%M%S").ok().map(|t| t.and_utc())
+}
+
+/// Six characters of [A-Za-z0-9] from the SHA-256 of `id`.
+fn suffix_of(id: &str) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    Sha256::digest(id.as_bytes()).iter().take(6).map(|b| ALPHABET[usize::from(*b) % ALPHABET.len()] as char).collect()
 }
 
 /// What to change in the copy.
@@ -149,11 +188,31 @@ mod tests {
     fn display_names_follow_the_convention() {
         let now = DateTime::parse_from_rfc3339("2026-11-28T10:15:00+01:00").unwrap().with_timezone(&Utc);
         assert_eq!(display_name("churn", now, "Ab12Cd"), "churn_20261128091500_Ab12Cd");
-        let s = random_suffix();
-        assert_eq!(s.len(), 6);
-        assert!(s.chars().all(|c| c.is_ascii_alphanumeric()));
         let parsed = super::super::select::NamePattern::default().parse("churn_20261128091500_Ab12Cd");
         assert_eq!(parsed, Some(("churn", "20261128091500")));
+    }
+
+    #[test]
+    fn resubmission_names_are_deterministic_and_sort_after_the_base() {
+        let base = |name: &str| json!({"properties": {"displayName": name}});
+        let id = job_id("churn", "job-1", "20261128101500");
+        let name = resubmission_display_name("churn", &base("churn_20261127080000_x1"), "20261128101500", &id);
+        // Same inputs, same name: two concurrent runs send the same body.
+        assert_eq!(name, resubmission_display_name("churn", &base("churn_20261127080000_x1"), "20261128101500", &id));
+        let (stamp, suffix) = name.strip_prefix("churn_").unwrap().split_once('_').unwrap();
+        assert_eq!(stamp, "20261128101500", "the target version's time is later than the base's");
+        assert!(suffix.len() == 6 && suffix.chars().all(|c| c.is_ascii_alphanumeric()), "{suffix}");
+        assert_ne!(suffix, suffix_of(&job_id("churn", "job-1", "20261128101501")));
+        // A base newer than the target's time: one second after the base, so the new job is the newest.
+        let after = resubmission_display_name("churn", &base("churn_20261129000000_x1"), "20261128101500", &id);
+        assert!(after.starts_with("churn_20261129000001_"), "{after}");
+        // A free-form target version: after the base.
+        let free = resubmission_display_name("churn", &base("churn_20261129000000_x1"), "3", &id);
+        assert!(free.starts_with("churn_20261129000001_"), "{free}");
+        // A base outside the convention with a free-form version: after its creation time.
+        let created =
+            json!({"properties": {"displayName": "nightly", "creationContext": {"createdAt": "2026-01-02T03:04:05Z"}}});
+        assert!(resubmission_display_name("churn", &created, "3", &id).starts_with("churn_20260102030406_"));
     }
 
     #[test]

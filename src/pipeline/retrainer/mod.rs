@@ -9,7 +9,6 @@ pub mod wait;
 
 use std::time::{Duration, Instant};
 
-use chrono::Utc;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
@@ -90,7 +89,10 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     );
     let bindings = bindings(params, &config.origin)?;
     let (target, target_source) = match &session.options.data_asset_version {
-        Some(v) => (v.clone(), "flag"),
+        Some(v) => {
+            require_version(&ml, &bindings, v).await?;
+            (v.clone(), "flag")
+        }
         None => (latest_common_version(&ml, &bindings).await?, "latest"),
     };
     tracing::info!(target: "drift::retrainer", version = %target, source = target_source, "target data version");
@@ -342,6 +344,30 @@ fn bindings(params: &RetrainerParams, origin: &str) -> Result<Vec<Binding>, Erro
 
 /// The newest version every configured asset has in common; they must agree (the registrator writes them
 /// together), otherwise retraining on one of them would mix data states.
+/// The target version must exist for every configured asset before anything is planned or submitted: a
+/// resubmission reading a missing version would be rejected per group by the service (or, worse, queued and
+/// failed), and `plan` would promise work that cannot happen.
+async fn require_version(ml: &MlClient, bindings: &[Binding], version: &str) -> Result<(), Error> {
+    let mut names: Vec<&str> = bindings.iter().map(|b| b.asset.name.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    let mut missing = Vec::new();
+    for name in names {
+        if ml.get_data_version(name, version).await?.is_none() {
+            missing.push(name);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "--data_asset_version {version}: no such version of data asset {} in workspace {}; check the value the \
+         registrator published, or leave the flag out to use the assets' latest version",
+        missing.join(", "),
+        ml.workspace().workspace_name
+    )))
+}
+
 async fn latest_common_version(ml: &MlClient, bindings: &[Binding]) -> Result<String, Error> {
     let mut names: Vec<&str> = bindings.iter().map(|b| b.asset.name.as_str()).collect();
     names.dedup();
@@ -421,7 +447,9 @@ async fn submit_inner(
         .get_job(base_job)
         .await?
         .ok_or_else(|| Error::Failed(format!("base job {base_job} disappeared before it could be copied")))?;
-    let display_name = body::display_name(group, Utc::now(), &body::random_suffix());
+    // A pure function of (group, base job, target): a concurrent run that PUTs the same id sends the identical
+    // body, so its PUT changes nothing and both reports name the job as it is.
+    let display_name = body::resubmission_display_name(group, &base.0, ctx.target, id);
     let inputs: Vec<(&str, &str)> = ctx.inputs.iter().map(|(i, a)| (i.as_str(), a.as_str())).collect();
     let change = body::Resubmission {
         workspace: ctx.ml.workspace(),
