@@ -106,9 +106,9 @@ impl HttpClient {
         let build = |proxy: bool| {
             let mut b = reqwest::Client::builder()
                 .user_agent(USER_AGENT)
-                .connect_timeout(CONNECT_TIMEOUT)
-                .read_timeout(READ_TIMEOUT)
-                .timeout(REQUEST_TIMEOUT)
+                .connect_timeout(CONNECT_TIMEOUT.mul_f64(policy.timeout_scale))
+                .read_timeout(READ_TIMEOUT.mul_f64(policy.timeout_scale))
+                .timeout(REQUEST_TIMEOUT.mul_f64(policy.timeout_scale))
                 // Azure APIs do not redirect; following one could carry the x-azureml-token to another host.
                 .redirect(reqwest::redirect::Policy::none());
             if !proxy {

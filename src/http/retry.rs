@@ -27,6 +27,10 @@ pub const MAX_SERVER_DELAY: Duration = Duration::from_secs(60);
 /// Environment variable that scales every retry delay (0 removes the sleeps; tests use it).
 pub const DELAY_SCALE_ENV: &str = "DRIFT_HTTP_RETRY_DELAY_SCALE";
 
+/// Environment variable that scales the connect, read and whole-request timeouts (the fault suite uses small
+/// values so a hung server costs seconds, not minutes). Not for production use.
+pub const TIMEOUT_SCALE_ENV: &str = "DRIFT_HTTP_TIMEOUT_SCALE";
+
 /// Environment variable that overrides [`DEFAULT_MAX_RETRIES`].
 pub const MAX_RETRIES_ENV: &str = "DRIFT_HTTP_MAX_RETRIES";
 
@@ -37,6 +41,8 @@ pub struct RetryPolicy {
     pub max_delay: Duration,
     /// Multiplies every delay, server-requested ones included. 1.0 in production.
     pub delay_scale: f64,
+    /// Multiplies the connect, read and request timeouts (`CONNECT_TIMEOUT`, … in `http`). 1.0 in production.
+    pub timeout_scale: f64,
 }
 
 impl Default for RetryPolicy {
@@ -46,6 +52,7 @@ impl Default for RetryPolicy {
             base_delay: DEFAULT_BASE_DELAY,
             max_delay: DEFAULT_MAX_DELAY,
             delay_scale: 1.0,
+            timeout_scale: 1.0,
         }
     }
 }
@@ -59,6 +66,12 @@ impl RetryPolicy {
             && scale >= 0.0
         {
             policy.delay_scale = scale;
+        }
+        if let Some(scale) = env.get(TIMEOUT_SCALE_ENV).and_then(|v| v.trim().parse::<f64>().ok())
+            && scale.is_finite()
+            && scale > 0.0
+        {
+            policy.timeout_scale = scale.min(1.0);
         }
         if let Some(n) = env.get(MAX_RETRIES_ENV).and_then(|v| v.trim().parse::<u32>().ok()) {
             policy.max_retries = n.min(20);
@@ -246,12 +259,18 @@ mod tests {
     #[test]
     fn env_knobs() {
         let env: std::collections::HashMap<String, String> =
-            [(DELAY_SCALE_ENV.to_string(), "0".to_string()), (MAX_RETRIES_ENV.to_string(), "2".to_string())]
+            [(DELAY_SCALE_ENV, "0"), (MAX_RETRIES_ENV, "2"), (TIMEOUT_SCALE_ENV, "0.01")]
                 .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
         let p = RetryPolicy::from_env(&env);
         assert_eq!(p.delay_scale, 0.0);
         assert_eq!(p.max_retries, 2);
+        assert_eq!(p.timeout_scale, 0.01);
+        for bad in ["0", "-1", "nan", "x"] {
+            let env = [(TIMEOUT_SCALE_ENV.to_string(), bad.to_string())].into_iter().collect();
+            assert_eq!(RetryPolicy::from_env(&env).timeout_scale, 1.0, "{bad}");
+        }
         let bad: std::collections::HashMap<String, String> =
             [(DELAY_SCALE_ENV.to_string(), "-1".to_string())].into_iter().collect();
         assert_eq!(RetryPolicy::from_env(&bad).delay_scale, 1.0);
