@@ -28,6 +28,10 @@ struct Args {
     /// Print one line per request to stderr.
     #[arg(long)]
     log_requests: bool,
+    /// Append every request as one JSON line to FILE: seq, method, path, query, headers, status, body (text) or
+    /// bodyBase64. Used by the oracle suite (tests/oracle/) to compare drift's requests with the Azure SDK's.
+    #[arg(long, value_name = "FILE")]
+    traffic_file: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -45,11 +49,13 @@ fn main() -> ExitCode {
         latency: Duration::from_millis(args.latency_ms),
         token_lifetime: Duration::from_secs(args.token_lifetime_secs),
         log_requests: args.log_requests,
+        traffic_file: args.traffic_file.clone(),
     };
     let sandbox = match Sandbox::start(options) {
         Ok(sandbox) => sandbox,
         Err(e) => {
-            eprintln!("drift-sandbox: cannot listen on 127.0.0.1:{}: {e}", args.port);
+            // The error names the traffic file when that is what failed.
+            eprintln!("drift-sandbox: cannot start on 127.0.0.1:{}: {e}", args.port);
             return ExitCode::FAILURE;
         }
     };
@@ -126,6 +132,9 @@ mod tests {
     fn arguments() {
         let args = Args::try_parse_from(["drift-sandbox", "--port", "8080", "--latency-ms", "20"]).expect("parse");
         assert_eq!((args.port, args.latency_ms, args.token_lifetime_secs), (8080, 20, 3599));
+        assert_eq!(args.traffic_file, None);
+        let args = Args::try_parse_from(["drift-sandbox", "--traffic-file", "t.jsonl"]).expect("parse");
+        assert_eq!(args.traffic_file, Some(PathBuf::from("t.jsonl")));
         assert!(Args::try_parse_from(["drift-sandbox", "--bogus"]).is_err());
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -40,6 +40,9 @@ pub struct SandboxOptions {
     pub token_lifetime: Duration,
     /// Print one line per request to stderr (the binary's `--log-requests`).
     pub log_requests: bool,
+    /// Append every request (method, path, query, headers, body, status) as a JSON line to this file (the
+    /// binary's `--traffic-file`), for tools outside the process such as the oracle suite (`tests/oracle/`).
+    pub traffic_file: Option<PathBuf>,
 }
 
 impl Default for SandboxOptions {
@@ -50,6 +53,7 @@ impl Default for SandboxOptions {
             // What AAD answers for client credentials (`expires_in: 3599`).
             token_lifetime: Duration::from_secs(3599),
             log_requests: false,
+            traffic_file: None,
         }
     }
 }
@@ -77,7 +81,7 @@ impl Sandbox {
     pub fn start(options: SandboxOptions) -> io::Result<Sandbox> {
         let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, options.port))?;
         let addr = listener.local_addr()?;
-        let state = Arc::new(SandboxState::new(format!("http://{addr}"), ids::uuid(), &options));
+        let state = Arc::new(SandboxState::new(format!("http://{addr}"), ids::uuid(), &options)?);
         let server = server::spawn(listener, services::router(state.clone()))?;
         Ok(Sandbox { state, addr, extra: std::sync::Mutex::new(Vec::new()), _server: server })
     }
@@ -270,6 +274,12 @@ impl Sandbox {
     }
 
     /// Adds a data version from the `properties` of a PUT body; validated and normalised like a PUT, created now.
+    /// Adds a compute cluster that `GET .../computes/{name}` answers (as an idle AmlCompute): the Azure ML SDK
+    /// looks a job's compute up before it submits the job. Idempotent.
+    pub fn add_compute(&self, workspace: &WorkspaceRef, name: &str) {
+        must(library::add_compute(&self.state, workspace, name));
+    }
+
     pub fn add_data_version(&self, workspace: &WorkspaceRef, name: &str, version: &str, properties: serde_json::Value) {
         must(library::add_data_version(&self.state, workspace, name, version, &properties, None));
     }

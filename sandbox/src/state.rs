@@ -25,16 +25,25 @@ pub(crate) struct SandboxState {
 }
 
 impl SandboxState {
-    pub fn new(base_url: String, identity_header: String, options: &crate::SandboxOptions) -> SandboxState {
-        SandboxState {
+    /// Fails only when the options name a traffic file that cannot be opened.
+    pub fn new(
+        base_url: String,
+        identity_header: String,
+        options: &crate::SandboxOptions,
+    ) -> std::io::Result<SandboxState> {
+        let mut traffic = TrafficState::new(options.latency, options.log_requests);
+        if let Some(path) = &options.traffic_file {
+            traffic = traffic.with_file(path)?;
+        }
+        Ok(SandboxState {
             base_url,
             identity_header,
-            traffic: TrafficState::new(options.latency, options.log_requests),
+            traffic,
             identity: IdentityState::new(options.token_lifetime),
             keyvault: KeyVaultState::default(),
             ml: MlState::default(),
             storage: StorageState::default(),
-        }
+        })
     }
 
     /// What `AZURE_AUTHORITY_HOST` points at; also used in AAD `error_uri`s and the Key Vault challenge.

@@ -1,6 +1,10 @@
 //! Everything that happens to a request before and after its service sees it: buffering and recording, added
 //! latency, scripted faults, and the response headers every Azure service sets (`x-ms-request-id`, ...).
+//! Recorded requests can also be appended to a JSON-lines file (`--traffic-file`) for tools outside the process.
 
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -10,6 +14,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use serde_json::{Value, json};
 
 use crate::ids;
 use crate::state::{AppState, lock};
@@ -48,10 +54,32 @@ impl RecordedRequest {
     pub fn body_text(&self) -> String {
         String::from_utf8_lossy(&self.body).into_owned()
     }
+
+    /// One line of the traffic file: `seq` (arrival order), `method`, `path`, `query` (raw, or null), `headers`
+    /// (`[name, value]` pairs in the order received), `status`, and the body as `body` (UTF-8 text) or
+    /// `bodyBase64` (anything else); both null when it was empty.
+    pub fn to_json_line(&self, seq: u64) -> Value {
+        let (text, binary) = match (self.body.is_empty(), std::str::from_utf8(&self.body)) {
+            (true, _) => (None, None),
+            (false, Ok(text)) => (Some(text.to_string()), None),
+            (false, Err(_)) => (None, Some(base64::engine::general_purpose::STANDARD.encode(&self.body))),
+        };
+        json!({
+            "seq": seq,
+            "method": self.method,
+            "path": self.path,
+            "query": self.query,
+            "headers": self.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            "status": self.status,
+            "body": text,
+            "bodyBase64": binary,
+        })
+    }
 }
 
-/// A scripted failure: the next `times` requests that match answer with this status, headers and body instead of
-/// reaching their service. They are still delayed by the latency and recorded.
+/// A scripted failure: the next `times` requests that match (after letting `skip` of them through) get `action`
+/// instead of a normal answer. They are still delayed by the latency and recorded (a request that is never
+/// answered is recorded on arrival with status 0, so a test can see it came).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Fault {
     /// Matches any method when `None`; otherwise compared case-insensitively.
@@ -160,6 +188,10 @@ pub(crate) struct TrafficState {
     /// `requests()` lists concurrent requests in the order they came in.
     next_seq: AtomicU64,
     log_requests: bool,
+    /// `--traffic-file`: every recorded request is appended as one JSON line, in completion order (`seq` gives
+    /// the arrival order). Written and flushed per request so a reader sees it as soon as the answer is out.
+    /// Not affected by `clear_requests`.
+    file: Option<Mutex<File>>,
 }
 
 #[derive(Default)]
@@ -177,9 +209,20 @@ impl TrafficState {
             log: Mutex::new(Log::default()),
             next_seq: AtomicU64::new(0),
             log_requests,
+            file: None,
         };
         traffic.set_latency(latency);
         traffic
+    }
+
+    /// Also appends every recorded request to `path` as a JSON line (created if missing, appended to if not).
+    pub fn with_file(mut self, path: &Path) -> io::Result<TrafficState> {
+        let file =
+            File::options().create(true).append(true).open(path).map_err(|e| {
+                io::Error::new(e.kind(), format!("cannot open the traffic file {}: {e}", path.display()))
+            })?;
+        self.file = Some(Mutex::new(file));
+        Ok(self)
     }
 
     pub fn set_latency(&self, latency: Duration) {
@@ -220,6 +263,14 @@ impl TrafficState {
     }
 
     fn record(&self, seq: u64, request: RecordedRequest) {
+        if let Some(file) = &self.file {
+            let mut line = request.to_json_line(seq).to_string();
+            line.push('\n');
+            // A full disk must not fail the request being answered; the reader will see the line missing.
+            if let Err(e) = lock(file).write_all(line.as_bytes()) {
+                eprintln!("drift-sandbox: cannot write the traffic file: {e}");
+            }
+        }
         let mut log = lock(&self.log);
         if seq < log.cleared_before {
             return;
@@ -342,6 +393,21 @@ mod tests {
         traffic.clear_requests();
         traffic.record(1, recorded("/late"));
         assert!(traffic.requests().is_empty());
+    }
+
+    #[test]
+    fn json_lines_carry_text_or_base64_bodies() {
+        let line = recorded("/x").to_json_line(7);
+        assert_eq!(line["seq"], 7);
+        assert_eq!(line["query"], "a=1&b=x%20y");
+        assert_eq!(line["headers"], json!([["authorization", "Bearer t"]]));
+        assert_eq!((line["body"].as_str(), line["bodyBase64"].is_null()), (Some("hi"), true));
+        let binary = RecordedRequest { body: vec![0xff, 0], query: None, ..recorded("/y") };
+        let line = binary.to_json_line(0);
+        assert_eq!((line["body"].is_null(), line["bodyBase64"].as_str()), (true, Some("/wA=")));
+        assert!(line["query"].is_null());
+        let empty = RecordedRequest { body: Vec::new(), ..recorded("/z") };
+        assert!(empty.to_json_line(0)["body"].is_null() && empty.to_json_line(0)["bodyBase64"].is_null());
     }
 
     #[test]

@@ -8,12 +8,21 @@ use common::*;
 use drift_sandbox::SandboxOptions;
 use serde_json::Value;
 
+/// The payload of a JWT, read without verifying (as azure-ai-ml reads the token it sends in x-azureml-token).
+fn jwt_claims(token: &str) -> Value {
+    use base64::Engine;
+    let parts: Vec<&str> = token.split('.').collect();
+    assert_eq!(parts.len(), 3, "not a JWT: {token}");
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(parts[1]).expect("base64url payload");
+    serde_json::from_slice(&payload).expect("JSON claims")
+}
+
 fn secret_form(scope: &str) -> Vec<(&str, &str)> {
     vec![("grant_type", "client_credentials"), ("client_id", CLIENT), ("client_secret", SECRET), ("scope", scope)]
 }
 
 #[tokio::test]
-async fn client_secret_grant_issues_an_opaque_bearer_token() {
+async fn client_secret_grant_issues_a_jwt_shaped_bearer_token() {
     let sandbox = sandbox();
     let response = post_token(&sandbox, TENANT, &secret_form(KV_SCOPE)).await;
     assert_eq!(response.status().as_u16(), 200);
@@ -28,7 +37,12 @@ async fn client_secret_grant_issues_an_opaque_bearer_token() {
     assert_eq!(body["expires_in"], 3599);
     assert_eq!(body["ext_expires_in"], 3599);
     let token = body["access_token"].as_str().unwrap();
-    assert!(token.starts_with("sbx.") && token.len() == 44, "{token}");
+    // A JWT like Entra ID's (azure-ai-ml reads `aud` of the token it sends in x-azureml-token).
+    let claims = jwt_claims(token);
+    assert_eq!(claims["aud"], "https://vault.azure.net", "{claims}");
+    assert_eq!(claims["tid"], TENANT);
+    assert_eq!(claims["appid"], CLIENT);
+    assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 3599);
 }
 
 #[tokio::test]

@@ -154,3 +154,36 @@ fn library_calls_follow_the_api_rules() {
         serde_json::json!({"dataType": "uri_folder", "dataUri": "https://x/b"}),
     );
 }
+
+/// `GET computes/{name}`: an added compute answers as an idle AmlCompute `ComputeResource`
+/// (machineLearningServices.json), because azure-ai-ml fetches a job's compute before it submits the job; unknown
+/// names are the provider's 404, other methods are not faked.
+#[tokio::test]
+async fn added_computes_answer_a_get() {
+    let (sandbox, ws) = ml_sandbox();
+    sandbox.add_compute(&ws, "cpu-cluster");
+    sandbox.add_compute(&ws, "CPU-cluster");
+    let arm = Arm::new(&sandbox, &ws).await;
+    let (status, body) = arm.get("/computes/Cpu-Cluster", &[]).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["id"], format!("{}/computes/cpu-cluster", ws.arm_id()));
+    assert_eq!(body["name"], "cpu-cluster");
+    assert_eq!(body["type"], "Microsoft.MachineLearningServices/workspaces/computes");
+    assert_eq!(body["properties"]["computeType"], "AmlCompute");
+    assert_eq!(body["properties"]["provisioningState"], "Succeeded");
+    assert_eq!(body["properties"]["properties"]["scaleSettings"]["maxNodeCount"], 4);
+
+    let (status, body) = arm.get("/computes/gpu-cluster", &[]).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["innerError"]["code"], "NotFound", "{body}");
+    let response = arm
+        .client
+        .put(format!("{}/computes/cpu-cluster", arm.base))
+        .query(&[("api-version", ARM_API)])
+        .bearer_auth(&arm.token)
+        .json(&serde_json::json!({"properties": {"computeType": "AmlCompute"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 405);
+}

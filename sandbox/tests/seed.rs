@@ -230,6 +230,7 @@ fn storage_and_workspace_sections_are_checked_before_anything_is_applied() {
         &["data entry 0", "missing"],
     );
     assert_rejected(ws(json!({"jobs": [{"id": "-x"}]})), &["jobs entry 0"]);
+    assert_rejected(ws(json!({"computes": ["ok", "not ok"]})), &["computes", "\"not ok\""]);
     assert_rejected(ws(json!({"jobs": [{"id": "j", "inputs": {"a": {"uri": "x"}}}]})), &["jobInputType"]);
     assert_rejected(
         ws(json!({"blobstore": {"account": "acct01", "container": "c01", "credentials": "Key"}})),
@@ -255,6 +256,7 @@ async fn a_workspace_seed_can_generate_and_script() {
             "servicePrincipals": [{"tenantId": EXAMPLE_TENANT, "clientId": EXAMPLE_CLIENT, "clientSecret": EXAMPLE_SECRET}],
             "workspaces": [{"subscriptionId": "s1", "resourceGroup": "rg1", "name": "big-ws",
                 "blobstore": {"account": "bigwsblobs", "container": "azureml", "credentials": "Sas"},
+                "computes": ["cpu-cluster"],
                 "generate": {"jobs": 500, "groups": 5, "asset": "sales", "inputName": "training_data", "versions": ["1", "2"], "seed": 3}}],
             "jobSettings": {"pageSize": 50, "steps": ["Queued", "Completed"], "scripts": [{"match": "model000_", "status": "Hibernating"}]}
         }))
@@ -296,6 +298,17 @@ async fn a_workspace_seed_can_generate_and_script() {
     )
     .await;
     assert_eq!(secrets["secretsType"], "Sas");
+    let (status, compute) = status_json(
+        client()
+            .get(format!("{base}/computes/cpu-cluster"))
+            .query(&[("api-version", ARM_API)])
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((status, compute["name"].as_str()), (200, Some("cpu-cluster")), "{compute}");
 }
 
 #[tokio::test]

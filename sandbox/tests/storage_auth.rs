@@ -1,5 +1,5 @@
 //! Storage authorization, all three schemes, strictly: Shared Key (recomputed string-to-sign, path-style resource
-//! `/{account}/blob/{account}/...`), bearer tokens for https://storage.azure.com with grants, and only the SAS
+//! `/{account}/blob/{account}/...` or the public host's `/{account}/...`), bearer tokens for https://storage.azure.com with grants, and only the SAS
 //! tokens the sandbox issued (time window, scope, permissions); plus the registrator's upload through the SAS of a
 //! Sas workspaceblobstore.
 
@@ -86,6 +86,51 @@ async fn shared_key_is_verified() {
     let dfs = format!("{}/dfs/{ACCOUNT}/data?resource=filesystem&recursive=true", sandbox.url());
     assert_eq!(signed(ACCOUNT, KEY, Method::GET, &dfs, &[], vec![]).await.status().as_u16(), 200);
     assert_eq!(signed(ACCOUNT, OTHER_KEY, Method::GET, &dfs, &[], vec![]).await.status().as_u16(), 403);
+}
+
+/// A client that signs for the account's own host (`/{account}/{container}/{blob}`, what the service verifies) and
+/// reaches the sandbox through a URL rewrite below its signing layer: azure-storage-blob under the oracle suite.
+#[tokio::test]
+async fn shared_key_signed_for_the_public_host_is_accepted() {
+    let sandbox = storage();
+    for (public, local) in [
+        (format!("https://{ACCOUNT}.blob.core.windows.net/data/dir/file.txt"), blob_url(&sandbox, "data/dir/file.txt")),
+        (
+            format!("https://{ACCOUNT}.blob.core.windows.net/data?restype=container&comp=list&prefix=dir/"),
+            blob_url(&sandbox, "data?restype=container&comp=list&prefix=dir/"),
+        ),
+        (
+            format!("https://{ACCOUNT}.dfs.core.windows.net/data?resource=filesystem&recursive=true"),
+            format!("{}/dfs/{ACCOUNT}/data?resource=filesystem&recursive=true", sandbox.url()),
+        ),
+    ] {
+        let date = http_now();
+        let headers =
+            vec![("x-ms-date".to_string(), date.clone()), ("x-ms-version".to_string(), X_MS_VERSION.to_string())];
+        let send = |key: &str| {
+            client()
+                .get(&local)
+                .header("authorization", shared_key(ACCOUNT, key, "GET", &public, &headers))
+                .header("x-ms-date", &date)
+                .header("x-ms-version", X_MS_VERSION)
+                .send()
+        };
+        assert_eq!(send(KEY).await.unwrap().status().as_u16(), 200, "{public}");
+        assert_eq!(send(OTHER_KEY).await.unwrap().status().as_u16(), 403, "{public}");
+    }
+    // Another container's path signed publicly does not open this one.
+    let date = http_now();
+    let headers = vec![("x-ms-date".to_string(), date.clone()), ("x-ms-version".to_string(), X_MS_VERSION.to_string())];
+    let wrong = format!("https://{ACCOUNT}.blob.core.windows.net/other/dir/file.txt");
+    let response = client()
+        .get(blob_url(&sandbox, "data/dir/file.txt"))
+        .header("authorization", shared_key(ACCOUNT, KEY, "GET", &wrong, &headers))
+        .header("x-ms-date", &date)
+        .header("x-ms-version", X_MS_VERSION)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 403);
 }
 
 #[tokio::test]

@@ -2,10 +2,14 @@
 
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use drift_sandbox::Fault;
+use drift_sandbox::{Fault, SandboxOptions};
+use serde_json::{Value, json};
 
 #[tokio::test]
 async fn every_request_is_recorded_in_order_with_its_status() {
@@ -137,4 +141,107 @@ async fn unrouted_paths_answer_json_404_with_a_request_id() {
         assert_eq!(status, 404, "{path}");
         assert_eq!(body["error"]["code"], "NotFound");
     }
+}
+
+/// A fresh path in a per-test folder under the system temp dir (no tempfile in the sandbox's dev-dependencies).
+fn scratch(test: &str, file: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("drift-sandbox-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(file)
+}
+
+fn read_lines(path: &PathBuf) -> Vec<Value> {
+    std::fs::read_to_string(path)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {line}")))
+        .collect()
+}
+
+/// `--traffic-file` (library: `SandboxOptions::traffic_file`): one JSON line per request with the method, raw path
+/// and query, every header, the status and the body (text, or base64 when it is not UTF-8), appended.
+#[tokio::test]
+async fn the_traffic_file_gets_one_json_line_per_request() {
+    let path = scratch("traffic-file", "traffic.jsonl");
+    std::fs::write(&path, "").unwrap();
+    let sandbox = sandbox_with(SandboxOptions { traffic_file: Some(path.clone()), ..Default::default() });
+    let token = sp_token(&sandbox, STORAGE_SCOPE).await;
+    sandbox.add_storage_account("acct", "a2V5");
+    sandbox.add_container("acct", "data");
+    let response = client()
+        .put(format!("{}/blob/acct/data/dir/x.bin?timeout=30", sandbox.url()))
+        .bearer_auth(&token)
+        .header("x-ms-version", X_MS_VERSION)
+        .header("x-ms-blob-type", "BlockBlob")
+        .header("x-ms-meta-Name", "v")
+        .body(vec![0xffu8, 0x00, 0x01])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    get(&format!("{}/nowhere", sandbox.url()), None, &[]).await;
+
+    let lines = read_lines(&path);
+    assert_eq!(lines.len(), 3, "{lines:?}");
+    let seqs: Vec<u64> = lines.iter().map(|l| l["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, [0, 1, 2]);
+    let token_line = &lines[0];
+    assert_eq!((token_line["method"].as_str(), token_line["status"].as_u64()), (Some("POST"), Some(200)));
+    assert_eq!(token_line["path"], format!("/aad/{TENANT}/oauth2/v2.0/token"));
+    assert!(token_line["body"].as_str().unwrap().contains("grant_type=client_credentials"), "{token_line}");
+    let put = &lines[1];
+    assert_eq!(put["path"], "/blob/acct/data/dir/x.bin");
+    assert_eq!(put["query"], "timeout=30");
+    assert_eq!(put["status"], 201);
+    assert_eq!((put["body"].is_null(), put["bodyBase64"].as_str()), (true, Some("/wAB")));
+    let headers = put["headers"].as_array().unwrap();
+    assert!(headers.contains(&json!(["x-ms-meta-name", "v"])), "{headers:?}");
+    assert!(headers.contains(&json!(["authorization", format!("Bearer {token}")])), "{headers:?}");
+    let missing = &lines[2];
+    assert_eq!((missing["path"].as_str(), missing["status"].as_u64()), (Some("/nowhere"), Some(404)));
+    assert!(missing["query"].is_null() && missing["body"].is_null() && missing["bodyBase64"].is_null());
+
+    // Cleared recordings stay in the file; a second sandbox appends rather than truncates.
+    sandbox.clear_requests();
+    drop(sandbox);
+    let again = sandbox_with(SandboxOptions { traffic_file: Some(path.clone()), ..Default::default() });
+    get(&format!("{}/elsewhere", again.url()), None, &[]).await;
+    let lines = read_lines(&path);
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[3]["path"], "/elsewhere");
+}
+
+/// The binary's `--traffic-file`: written while it serves; a file that cannot be opened stops it before it prints
+/// its address.
+#[test]
+fn the_binary_writes_its_traffic_file() {
+    let path = scratch("traffic-binary", "traffic.jsonl");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drift-sandbox"))
+        .args(["--port", "0", "--traffic-file", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.strip_prefix("drift-sandbox listening on ").unwrap_or_else(|| panic!("{first}")).to_string();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let status = runtime.block_on(async { get(&format!("{url}/nowhere"), None, &[("a", "b c")]).await.status() });
+    assert_eq!(status.as_u16(), 404);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let recorded = read_lines(&path);
+    assert_eq!(recorded.len(), 1, "{recorded:?}");
+    assert_eq!((recorded[0]["path"].as_str(), recorded[0]["query"].as_str()), (Some("/nowhere"), Some("a=b+c")));
+
+    let unwritable = path.with_file_name("missing-dir").join("traffic.jsonl");
+    let output = Command::new(env!("CARGO_BIN_EXE_drift-sandbox"))
+        .args(["--port", "0", "--traffic-file", unwritable.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot open the traffic file") && stderr.contains("missing-dir"), "{stderr}");
 }

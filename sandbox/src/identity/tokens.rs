@@ -4,6 +4,8 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime};
 
+use serde_json::json;
+
 use crate::ids;
 use crate::wire::unix_secs;
 
@@ -46,10 +48,23 @@ impl TokenTable {
         self.lifetime = lifetime;
     }
 
-    pub fn issue(&mut self, principal: &str, audience: &str) -> Issued {
+    /// A new token for `principal` (client id or managed identity principal id) of `tenant`, for `audience`. Its
+    /// claims are those of an Entra ID v1 app-only token (see `ids::access_token` for why they exist at all).
+    pub fn issue(&mut self, principal: &str, audience: &str, tenant: &str) -> Issued {
         let now = SystemTime::now();
         let expires_at = now + self.lifetime;
-        let access_token = ids::access_token();
+        let access_token = ids::access_token(&json!({
+            "aud": audience,
+            "iss": format!("https://sts.windows.net/{tenant}/"),
+            "iat": unix_secs(now),
+            "nbf": unix_secs(now),
+            "exp": unix_secs(expires_at),
+            "appid": principal,
+            "oid": principal,
+            "sub": principal,
+            "tid": tenant,
+            "ver": "1.0",
+        }));
         self.tokens.insert(
             access_token.clone(),
             TokenRecord { principal: principal.to_string(), audience: audience.to_string(), expires_at },
@@ -87,7 +102,10 @@ mod tests {
     #[test]
     fn issue_validate_expire() {
         let mut table = TokenTable::new(Duration::from_secs(60));
-        let issued = table.issue("p", "https://vault.azure.net");
+        let issued = table.issue("p", "https://vault.azure.net", "t");
+        let claims = crate::ids::tests::claims_of(&issued.access_token);
+        assert_eq!((claims["aud"].as_str(), claims["tid"].as_str()), (Some("https://vault.azure.net"), Some("t")));
+        assert_eq!(claims["exp"], issued.expires_on);
         assert_eq!(issued.expires_in, 60);
         assert_eq!(issued.expires_on, issued.not_before + 60);
         let now = SystemTime::now();
@@ -97,7 +115,7 @@ mod tests {
         assert!(matches!(table.validate(&issued.access_token, later), Err(TokenProblem::Expired { .. })));
         table.expire_all();
         assert!(matches!(table.validate(&issued.access_token, SystemTime::now()), Err(TokenProblem::Expired { .. })));
-        let fresh = table.issue("p", "a");
+        let fresh = table.issue("p", "a", "t");
         assert!(table.validate(&fresh.access_token, SystemTime::now()).is_ok());
     }
 }

@@ -197,7 +197,7 @@ fn issue_token(
         ));
     }
 
-    let issued = lock(&state.identity.tokens).issue(&principal, &audience);
+    let issued = lock(&state.identity.tokens).issue(&principal, &audience, tenant);
     let mut response = json(
         StatusCode::OK,
         &json!({

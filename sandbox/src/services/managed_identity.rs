@@ -76,7 +76,8 @@ async fn imds_token(State(state): State<AppState>, method: Method, uri: Uri, hea
     if !is_known_audience(&audience) {
         return imds_error(StatusCode::BAD_REQUEST, "invalid_resource", &unknown_resource(&state, resource));
     }
-    let issued = lock(&state.identity.tokens).issue(&principal, &audience);
+    let tenant = lock(&state.identity.directory).first_tenant().unwrap_or(DEFAULT_TENANT_ID).to_string();
+    let issued = lock(&state.identity.tokens).issue(&principal, &audience, &tenant);
     // IMDS sends every number as a string.
     json(
         StatusCode::OK,
@@ -133,7 +134,8 @@ async fn app_service_token(State(state): State<AppState>, method: Method, uri: U
     if !is_known_audience(&audience) {
         return app_service_error(StatusCode::BAD_REQUEST, &unknown_resource(&state, resource));
     }
-    let issued = lock(&state.identity.tokens).issue(&principal, &audience);
+    let tenant = lock(&state.identity.directory).first_tenant().unwrap_or(DEFAULT_TENANT_ID).to_string();
+    let issued = lock(&state.identity.tokens).issue(&principal, &audience, &tenant);
     json(
         StatusCode::OK,
         &json!({

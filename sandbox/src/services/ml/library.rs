@@ -16,7 +16,7 @@ use super::jobs::lifecycle::{JobScript, script_for};
 use super::jobs::render::job_json;
 use super::jobs::table::Job;
 use super::schema::{Obj, is_resource_name, is_version, is_workspace_name};
-use super::store::{Ml, Workspace, WorkspaceRef};
+use super::store::{Compute, Ml, Workspace, WorkspaceRef};
 use crate::state::{SandboxState, lock};
 use crate::wire::{now_nanos, unix_nanos};
 use crate::{ids, services::storage};
@@ -204,6 +204,19 @@ pub(crate) fn add_datastore(
         created_by: SANDBOX.into(),
         modified_by: SANDBOX.into(),
     });
+    Ok(())
+}
+
+/// Adds a compute cluster (idempotent; names compare case-insensitively).
+pub(crate) fn add_compute(state: &SandboxState, workspace: &WorkspaceRef, name: &str) -> Result<(), String> {
+    if !is_resource_name(name) {
+        return Err(format!("compute name {name:?} is not valid"));
+    }
+    let mut ml = lock(&state.ml.inner);
+    let ws = find(&mut ml, workspace)?;
+    if ws.compute(name).is_none() {
+        ws.computes.push(Compute { name: name.to_string(), created: now_nanos() });
+    }
     Ok(())
 }
 

@@ -33,6 +33,9 @@ struct WorkspaceSeed {
     #[serde(default)]
     jobs: Vec<JobSeedJson>,
     generate: Option<GenerateSeed>,
+    /// Compute cluster names (answered by `GET computes/{name}`).
+    #[serde(default)]
+    computes: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -211,6 +214,7 @@ struct Ready {
     data: Vec<(String, String, Value, Option<i64>)>,
     jobs: Vec<JobSeed>,
     generate: Option<GenerateSpec>,
+    computes: Vec<String>,
 }
 
 fn check_workspace(seed: WorkspaceSeed) -> Result<Ready, String> {
@@ -259,6 +263,9 @@ fn check_workspace(seed: WorkspaceSeed) -> Result<Ready, String> {
         let created = version.created_at.as_deref().map(time).transpose().map_err(at)?;
         data_list.push((version.name, version.version, version.properties, created));
     }
+    if let Some(bad) = seed.computes.iter().find(|name| !is_resource_name(name)) {
+        return Err(format!("computes: name {bad:?} is not valid"));
+    }
     let mut jobs = Vec::new();
     for (i, job) in seed.jobs.into_iter().enumerate() {
         jobs.push(job.into_seed().map_err(|e| format!("jobs entry {i}: {e}"))?);
@@ -270,6 +277,7 @@ fn check_workspace(seed: WorkspaceSeed) -> Result<Ready, String> {
         data: data_list,
         jobs,
         generate: seed.generate.map(GenerateSeed::into_spec).transpose()?,
+        computes: seed.computes,
     })
 }
 
@@ -277,7 +285,7 @@ fn check_workspace(seed: WorkspaceSeed) -> Result<Ready, String> {
 /// "credentials": "AccountKey" | "Sas" | "None"}, "datastores"?: [{"name", "properties"}], "data"?: [{"name",
 /// "version", "properties", "createdAt"?}], "jobs"?: [{"id", "displayName", "jobType", "status", "createdAt",
 /// "experimentName", "inputs", "tags", "archived", "extra"}], "generate"?: {"jobs", "groups", "asset", "inputName",
-/// "versions", "seed", ...}}]`
+/// "versions", "seed", ...}, "computes"?: ["<name>"]}]`
 pub(crate) fn workspaces(value: &Value, _context: &Context) -> Result<Apply, String> {
     let seeds: Vec<WorkspaceSeed> = parse_list(value)?;
     let mut ready = Vec::new();
@@ -305,6 +313,9 @@ pub(crate) fn workspaces(value: &Value, _context: &Context) -> Result<Apply, Str
             }
             if let Some((account, container, credential)) = &ws.blobstore {
                 report(library::set_blobstore(state, &ws.reference, account, container, *credential));
+            }
+            for name in &ws.computes {
+                report(library::add_compute(state, &ws.reference, name));
             }
             for (name, properties) in &ws.datastores {
                 report(library::add_datastore(state, &ws.reference, name, properties));

@@ -90,6 +90,15 @@ pub(crate) struct Workspace {
     pub datastores: Vec<Datastore>,
     pub data: BTreeMap<String, DataAsset>,
     pub jobs: JobTable,
+    /// Compute clusters, only so that clients which look a job's compute up before submitting find it.
+    pub computes: Vec<Compute>,
+}
+
+/// A compute cluster: a name and when it was added; answered as an idle `AmlCompute` (see `api::computes`).
+#[derive(Debug, Clone)]
+pub(crate) struct Compute {
+    pub name: String,
+    pub created: i64,
 }
 
 impl Workspace {
@@ -102,6 +111,7 @@ impl Workspace {
             datastores: Vec::new(),
             data: BTreeMap::new(),
             jobs: JobTable::default(),
+            computes: Vec::new(),
         }
     }
 
@@ -122,6 +132,11 @@ impl Workspace {
     /// Datastore names compare case-insensitively, like other ARM child names.
     pub fn datastore(&self, name: &str) -> Option<&Datastore> {
         self.datastores.iter().find(|d| d.name.eq_ignore_ascii_case(name))
+    }
+
+    /// Compute names compare case-insensitively, like other ARM child names.
+    pub fn compute(&self, name: &str) -> Option<&Compute> {
+        self.computes.iter().find(|c| c.name.eq_ignore_ascii_case(name))
     }
 
     /// The minimal workspace resource a GET of the workspace itself returns.

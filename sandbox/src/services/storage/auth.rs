@@ -2,7 +2,10 @@
 //! schemes — a SAS in the query (`sig`), `Authorization: Bearer` (audience `https://storage.azure.com`, grants
 //! apply), or `Authorization: SharedKey {account}:{signature}` verified by recomputing the Blob/DFS
 //! string-to-sign. Path-style URLs are signed like Azurite signs them: the canonicalized resource is `/{account}`
-//! followed by the request's whole (still encoded) path, here `/{account}/blob/{account}/{container}/...`.
+//! followed by the request's whole (still encoded) path, here `/{account}/blob/{account}/{container}/...`. The
+//! form the real service verifies, `/{account}/{container}/...` (the path on `{account}.blob.core.windows.net`), is
+//! accepted too: a client that signs for the public host and whose URL is moved to the sandbox below its signing
+//! layer (the oracle suite's transport, a rewriting proxy) sends that one.
 
 use std::collections::BTreeMap;
 
@@ -198,7 +201,16 @@ fn shared_key(
     }
     let to_sign = string_to_sign(method, headers, account, uri.path(), pairs);
     let expected = crypto::b64(&crypto::hmac_sha256(&key, to_sign.as_bytes()));
-    if expected != signature {
+    // The public host's form: the Shared Key doc's canonicalized resource is "/" + account + the encoded URI path
+    // of `https://{account}.blob.core.windows.net/{container}/{blob}`, i.e. our path without `/{blob|dfs}/{account}`
+    // (learn.microsoft.com/rest/api/storageservices/authorize-with-shared-key, "Shared Key format for 2009-09-19
+    // and later"). azure-storage-blob signs `/{account}` + its URL path before any transport runs.
+    let public_path = public_host_path(uri.path(), account);
+    let public_matches = public_path.is_some_and(|path| {
+        let to_sign = string_to_sign(method, headers, account, path, pairs);
+        crypto::b64(&crypto::hmac_sha256(&key, to_sign.as_bytes())) == signature
+    });
+    if expected != signature && !public_matches {
         return Err(auth_failed(format!(
             "The MAC signature found in the HTTP request '{signature}' is not the same as any computed signature. \
              Server used following string to sign: '{}'.",
@@ -206,6 +218,14 @@ fn shared_key(
         )));
     }
     Ok(())
+}
+
+/// `/blob/{account}/c/b` → `/c/b` (and `/blob/{account}` → ``): the path the request would have on the account's
+/// own host. `None` when the path does not start with a service prefix and this account.
+fn public_host_path<'p>(raw_path: &'p str, account: &str) -> Option<&'p str> {
+    let rest = raw_path.strip_prefix("/blob/").or_else(|| raw_path.strip_prefix("/dfs/"))?;
+    let after = rest.strip_prefix(account)?;
+    (after.is_empty() || after.starts_with('/')).then_some(after)
 }
 
 /// The Shared Key string-to-sign of the Blob, Queue, File and Data Lake services (version 2009-09-19 and later).
@@ -285,6 +305,15 @@ mod tests {
             "GET\n\n\n\n\n\n\n\n\n\n\n\nx-ms-date:Fri, 26 Jun 2015 23:39:12 GMT\nx-ms-version:2026-02-06\n\
              /acct/blob/acct/data\ncomp:list\nprefix:\nrestype:container"
         );
+    }
+
+    #[test]
+    fn public_host_paths() {
+        assert_eq!(public_host_path("/blob/acct/c/b%20x", "acct"), Some("/c/b%20x"));
+        assert_eq!(public_host_path("/dfs/acct/fs", "acct"), Some("/fs"));
+        assert_eq!(public_host_path("/blob/acct", "acct"), Some(""));
+        assert_eq!(public_host_path("/blob/acctx/c", "acct"), None);
+        assert_eq!(public_host_path("/kv/acct/c", "acct"), None);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The HTTP side of the Azure ML provider: one handler behind `/arm/subscriptions/{*rest}` that parses the ARM
 //! path (see `path`), answers ARM's errors for missing subscriptions, resource groups and workspaces, and routes
-//! the workspace's child resources to `datastores`, `data` and `jobs`. Paged lists share the `nextLink` helpers here.
+//! the workspace's child resources to `datastores`, `data`, `jobs` and (GET only) `computes`. Paged lists share the `nextLink` helpers here.
 
+mod computes;
 mod data;
 mod datastores;
 mod jobs;
@@ -126,13 +127,14 @@ fn route(call: &Call<'_>) -> MlResult<Response> {
         2 if is(0, "jobs") && *m == Method::PUT => jobs::put(call, rest[1]),
         3 if is(0, "jobs") && is(2, "cancel") && *m == Method::POST => jobs::cancel(call, rest[1]),
         2 if is(0, "operationResults") && *m == Method::GET => jobs::operation(call, rest[1]),
+        2 if is(0, "computes") && *m == Method::GET => computes::get(call, rest[1]),
         _ => Err(unrouted(call, &rest)),
     }
 }
 
 /// A known resource type with a method the sandbox does not fake, or an unknown resource type.
 fn unrouted(call: &Call<'_>, rest: &[&str]) -> MlError {
-    const KNOWN: &[&str] = &["datastores", "data", "jobs", "operationResults"];
+    const KNOWN: &[&str] = &["datastores", "data", "jobs", "operationResults", "computes"];
     let kind = rest.first().copied().unwrap_or_default();
     if KNOWN.iter().any(|k| k.eq_ignore_ascii_case(kind)) {
         return MlError::arm(
@@ -146,7 +148,7 @@ fn unrouted(call: &Call<'_>, rest: &[&str]) -> MlError {
         "InvalidResourceType",
         format!(
             "The resource type '{kind}' could not be found in the namespace 'Microsoft.MachineLearningServices' for \
-             api version '{}' (drift-sandbox fakes datastores, data and jobs).",
+             api version '{}' (drift-sandbox fakes datastores, data, jobs and compute GETs).",
             call.api_version()
         ),
     )
