@@ -25,7 +25,9 @@ fn databricks_references(text: &str) -> Vec<(usize, String)> {
     for (n, line) in text.lines().enumerate() {
         for reference in drift::references::find_all(line) {
             let start = reference.as_ptr() as usize - line.as_ptr() as usize;
-            if !line[..start].ends_with('$') {
+            // `${{ … }}` is a GitHub Actions expression; `{{…}}` with no identifier is prose about the syntax.
+            let names_something = reference[2..].trim_start().starts_with(|c: char| c.is_ascii_alphabetic());
+            if !line[..start].ends_with('$') && names_something {
                 found.push((n + 1, reference.to_string()));
             }
         }
@@ -58,7 +60,7 @@ fn every_reference_in_examples_and_docs_is_escaped() {
 
 #[test]
 fn the_scan_catches_an_unescaped_reference_and_skips_github_expressions() {
-    let text = "a: \"{{tasks.training-dataset-registrator.values.data_asset_version}}\"\nb: ${{ steps.x.outputs.y }}\n";
+    let text = "a: \"{{tasks.training-dataset-registrator.values.data_asset_version}}\"\nb: ${{ steps.x.outputs.y }}\nc: {{…}}\n";
     let found = databricks_references(text);
     assert_eq!(found.len(), 1, "{found:?}");
     assert!(drift::references::check_escaping(&found[0].1).is_err());

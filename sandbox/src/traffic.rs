@@ -91,6 +91,28 @@ pub struct Fault {
     /// Sent as `application/json` when it starts with `{` or `[` and no `content-type` header is given.
     pub body: String,
     pub times: usize,
+    /// Matching requests let through untouched before the fault applies (`Fault::hang("").skip(5)` hangs the
+    /// sixth request, whatever it is).
+    pub skip: usize,
+    pub action: FaultAction,
+}
+
+/// What a fault does to a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FaultAction {
+    /// Answer with the fault's status, headers and body; the service never sees the request.
+    Respond,
+    /// Never answer; the service never sees the request (a black-holed server).
+    Hang,
+    /// The service handles the request (it takes effect), but the answer never comes (lost on the way back).
+    LostAnswer,
+    /// The service's answer, its body sent `chunk` bytes at a time every `every`.
+    SlowBody { chunk: usize, every: Duration },
+    /// A 200 whose body is `bytes` bytes of JSON-looking filler, streamed without ever being held in memory;
+    /// with `declare_length` the `Content-Length` says so up front, without it the body is chunked.
+    GiantBody { bytes: u64, declare_length: bool },
+    /// A 200 whose body breaks off at once: the connection dies mid-answer.
+    Reset,
 }
 
 impl Default for Fault {
@@ -103,6 +125,8 @@ impl Default for Fault {
             headers: Vec::new(),
             body: String::new(),
             times: 1,
+            skip: 0,
+            action: FaultAction::Respond,
         }
     }
 }
@@ -118,6 +142,37 @@ impl Fault {
         Fault::new(path_contains, 429).header("Retry-After", retry_after_secs.to_string()).body(
             r#"{"error":{"code":"TooManyRequests","message":"The request was throttled (drift-sandbox fault)."}}"#,
         )
+    }
+
+    /// Never answers the next matching request (the service does not see it).
+    pub fn hang(path_contains: impl Into<String>) -> Fault {
+        Fault { action: FaultAction::Hang, ..Fault::new(path_contains, 200) }
+    }
+
+    /// Lets the service handle the next matching request, then never answers.
+    pub fn lost_answer(path_contains: impl Into<String>) -> Fault {
+        Fault { action: FaultAction::LostAnswer, ..Fault::new(path_contains, 200) }
+    }
+
+    /// The service's answer with its body trickling out `chunk` bytes every `every`.
+    pub fn slow_body(path_contains: impl Into<String>, chunk: usize, every: Duration) -> Fault {
+        Fault { action: FaultAction::SlowBody { chunk: chunk.max(1), every }, ..Fault::new(path_contains, 200) }
+    }
+
+    /// A 200 with a `bytes`-long generated body (never held in memory).
+    pub fn giant_body(path_contains: impl Into<String>, bytes: u64, declare_length: bool) -> Fault {
+        Fault { action: FaultAction::GiantBody { bytes, declare_length }, ..Fault::new(path_contains, 200) }
+    }
+
+    /// A 200 whose body breaks off at once.
+    pub fn reset(path_contains: impl Into<String>) -> Fault {
+        Fault { action: FaultAction::Reset, ..Fault::new(path_contains, 200) }
+    }
+
+    /// Lets `n` matching requests through before the fault applies.
+    pub fn skip(mut self, n: usize) -> Fault {
+        self.skip = n;
+        self
     }
 
     /// Only requests with this method match.
@@ -240,10 +295,14 @@ impl TrafficState {
         }
     }
 
-    /// Takes one use of the first (oldest) matching fault.
+    /// Takes one use of the first (oldest) matching fault; a fault still skipping lets this request through.
     fn take_fault(&self, method: &str, target: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);
         let index = faults.iter().position(|f| f.matches(method, target))?;
+        if faults[index].skip > 0 {
+            faults[index].skip -= 1;
+            return None;
+        }
         let fault = faults[index].clone();
         faults[index].times -= 1;
         if faults[index].times == 0 {
@@ -309,11 +368,48 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
                 .into_response(),
         ),
         Ok(bytes) => {
-            let response = match traffic.take_fault(&method, &target) {
-                Some(fault) => fault.into_response(),
-                None => next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await,
+            let fault = traffic.take_fault(&method, &target);
+            let action = fault.as_ref().map(|f| f.action.clone());
+            let response = match (fault, &action) {
+                (Some(fault), Some(FaultAction::Respond)) => fault.into_response(),
+                (Some(_), Some(FaultAction::Hang)) => {
+                    let request = RecordedRequest {
+                        method: method.clone(),
+                        path: path.clone(),
+                        query: query.clone(),
+                        headers: recorded_headers.clone(),
+                        body: bytes.to_vec(),
+                        status: 0,
+                    };
+                    traffic.record(seq, request);
+                    return std::future::pending().await;
+                }
+                (Some(_), Some(FaultAction::GiantBody { bytes: size, declare_length })) => {
+                    giant_body(*size, *declare_length)
+                }
+                (Some(_), Some(FaultAction::Reset)) => broken_body(),
+                _ => next.run(Request::from_parts(parts, Body::from(bytes.clone()))).await,
             };
-            (bytes.to_vec(), response)
+            match action {
+                Some(FaultAction::LostAnswer) => {
+                    let status = response.status().as_u16();
+                    let request = RecordedRequest {
+                        method,
+                        path,
+                        query,
+                        headers: recorded_headers,
+                        body: bytes.to_vec(),
+                        status,
+                    };
+                    traffic.record(seq, request);
+                    // The service has done its work; the answer is lost on the way back.
+                    return std::future::pending().await;
+                }
+                Some(FaultAction::SlowBody { chunk, every }) => {
+                    (bytes.to_vec(), slow_body(response, chunk, every).await)
+                }
+                _ => (bytes.to_vec(), response),
+            }
         }
     };
     stamp_headers(&path, &request_headers, response.headers_mut());
@@ -323,6 +419,60 @@ pub(crate) async fn middleware(State(state): State<AppState>, request: Request, 
         eprintln!("drift-sandbox: {method} {target} -> {status} ({} ms)", started.elapsed().as_millis());
     }
     traffic.record(seq, RecordedRequest { method, path, query, headers: recorded_headers, body, status });
+    response
+}
+
+/// `response` with its body re-sent `chunk` bytes every `every`.
+async fn slow_body(response: Response, chunk: usize, every: Duration) -> Response {
+    let (parts, body) = response.into_parts();
+    let bytes = to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let stream = futures_util::stream::unfold(0usize, move |at| {
+        let bytes = bytes.clone();
+        async move {
+            if at >= bytes.len() {
+                return None;
+            }
+            tokio::time::sleep(every).await;
+            let end = (at + chunk).min(bytes.len());
+            Some((Ok::<_, std::io::Error>(bytes.slice(at..end)), end))
+        }
+    });
+    let mut response = Response::from_parts(parts, Body::from_stream(stream));
+    // The length stays right (same bytes), but drop it so the client cannot size a buffer up front.
+    response.headers_mut().remove(header::CONTENT_LENGTH);
+    response
+}
+
+/// A 200 with `size` bytes of filler, produced 64 KiB at a time.
+fn giant_body(size: u64, declare_length: bool) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let filler = axum::body::Bytes::from(vec![b' '; CHUNK]);
+    let head = axum::body::Bytes::from_static(b"{\"value\":[");
+    let stream = futures_util::stream::unfold(0u64, move |sent| {
+        let (filler, head) = (filler.clone(), head.clone());
+        async move {
+            if sent >= size {
+                return None;
+            }
+            let piece = if sent == 0 { head.slice(..head.len().min(size as usize)) } else { filler };
+            let piece = piece.slice(..piece.len().min((size - sent) as usize));
+            let next = sent + piece.len() as u64;
+            Some((Ok::<_, std::io::Error>(piece), next))
+        }
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::wire::JSON_CONTENT_TYPE));
+    if declare_length && let Ok(value) = HeaderValue::try_from(size.to_string()) {
+        response.headers_mut().insert(header::CONTENT_LENGTH, value);
+    }
+    response
+}
+
+/// A 200 whose body fails at once, so the server drops the connection mid-answer.
+fn broken_body() -> Response {
+    let stream = futures_util::stream::once(async { Err::<axum::body::Bytes, _>(std::io::Error::other("reset")) });
+    let mut response = Response::new(Body::from_stream(stream));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(crate::wire::JSON_CONTENT_TYPE));
     response
 }
 
