@@ -165,6 +165,21 @@ impl Sandbox {
         self.state.traffic.push_fault(fault);
     }
 
+    /// Requests that have arrived so far, answered or not (a hung request counts as soon as it arrives).
+    pub fn arrivals(&self) -> u64 {
+        self.state.traffic.arrivals()
+    }
+
+    /// Faults not used up yet (0 once every pushed fault has struck as often as it was told to).
+    pub fn faults_left(&self) -> usize {
+        self.state.traffic.faults_left()
+    }
+
+    /// Drops every fault not used up yet.
+    pub fn clear_faults(&self) {
+        self.state.traffic.clear_faults();
+    }
+
     /// Adds a tenant to the directory (idempotent). Tenant ids compare case-insensitively.
     pub fn add_tenant(&self, tenant_id: &str) {
         lock(&self.state.identity.directory).add_tenant(tenant_id);

@@ -295,6 +295,18 @@ impl TrafficState {
         }
     }
 
+    pub fn arrivals(&self) -> u64 {
+        self.next_seq.load(Ordering::SeqCst)
+    }
+
+    pub fn faults_left(&self) -> usize {
+        lock(&self.faults).len()
+    }
+
+    pub fn clear_faults(&self) {
+        lock(&self.faults).clear();
+    }
+
     /// Takes one use of the first (oldest) matching fault; a fault still skipping lets this request through.
     fn take_fault(&self, method: &str, target: &str) -> Option<Fault> {
         let mut faults = lock(&self.faults);

@@ -24,7 +24,13 @@ async fn hang_never_answers_and_is_recorded_on_arrival() {
     let seen: Vec<(String, u16)> = sandbox.requests().into_iter().map(|r| (r.path, r.status)).collect();
     assert_eq!(seen, [("/nowhere/0".to_string(), 404), ("/nowhere/1".to_string(), 0)]);
     // Used up: the next one is answered.
+    assert_eq!(sandbox.faults_left(), 0);
     assert_eq!(client.get(nowhere(&sandbox, 2)).send().await.unwrap().status().as_u16(), 404);
+    sandbox.push_fault(Fault::hang("/nowhere/"));
+    assert_eq!(sandbox.faults_left(), 1);
+    sandbox.clear_faults();
+    assert_eq!(sandbox.faults_left(), 0);
+    assert_eq!(client.get(nowhere(&sandbox, 3)).send().await.unwrap().status().as_u16(), 404);
 }
 
 #[tokio::test]

@@ -4,8 +4,13 @@
 //! | module | what it proves |
 //! |---|---|
 //! | `identifiers` | bad names and versions from flags and configs stop drift with exit 2 before any request carries them |
+//! | `kill` | `kill -9` at every request of both pipelines, then a rerun: converges, no duplicates |
+//! | `signals` | SIGTERM/SIGINT at every request: exit 143/130 within seconds, nothing sent after, rerun converges |
 
 #[path = "../common/mod.rs"]
 mod common;
 
 mod identifiers;
+mod kill;
+mod setup;
+mod signals;
