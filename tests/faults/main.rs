@@ -6,10 +6,14 @@
 //! | `identifiers` | bad names and versions from flags and configs stop drift with exit 2 before any request carries them |
 //! | `kill` | `kill -9` at every request of both pipelines, then a rerun: converges, no duplicates |
 //! | `signals` | SIGTERM/SIGINT at every request: exit 143/130 within seconds, nothing sent after, rerun converges |
+//! | `deadlines` | hung, trickling and broken answers at every request: bounded by the timeouts; refreshTimeout is a deadline |
+//! | `concurrency` | two runs of each pipeline at once: one data version per Delta version, one job per group, true reports |
 
 #[path = "../common/mod.rs"]
 mod common;
 
+mod concurrency;
+mod deadlines;
 mod identifiers;
 mod kill;
 mod setup;
