@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use blob::{BlobClient, BlobItem, BlobPage, BlobProperties, MAX_LIST_RESULTS, PutOutcome};
+pub use blob::{BlobClient, BlobItem, BlobPage, BlobProperties, MAX_BLOB_READ_BYTES, MAX_LIST_RESULTS, PutOutcome};
 pub use dfs::{DfsClient, PathItem};
 pub use shared_key::SharedKeySigner;
 
