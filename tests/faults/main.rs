@@ -3,6 +3,7 @@
 //!
 //! | module | what it proves |
 //! |---|---|
+//! | `answers` | 400 UserError and a missing workspace are exit 2, an unwritable task-values file 6; a foreign cancel Location is not followed |
 //! | `identifiers` | bad names and versions from flags and configs stop drift with exit 2 before any request carries them |
 //! | `kill` | `kill -9` at every request of both pipelines, then a rerun: converges, no duplicates |
 //! | `signals` | SIGTERM/SIGINT at every request: exit 143/130 within seconds, nothing sent after, rerun converges |
@@ -12,6 +13,7 @@
 #[path = "../common/mod.rs"]
 mod common;
 
+mod answers;
 mod concurrency;
 mod deadlines;
 mod identifiers;
