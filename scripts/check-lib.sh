@@ -7,6 +7,10 @@ WORK="$(mktemp -d)"
 SANDBOX_PID=""
 cleanup() {
   if [ -n "$SANDBOX_PID" ]; then kill "$SANDBOX_PID" 2>/dev/null || true; wait "$SANDBOX_PID" 2>/dev/null || true; fi
+  # A check that died with a mount under $WORK (LauncherCheck's noexec tmpfs) must not make rm -rf fail on it.
+  local mounted
+  mounted="$(awk -v w="$WORK/" 'index($2, w) == 1 {print $2}' /proc/self/mounts 2>/dev/null | sort -r)"
+  for m in $mounted; do umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -2,7 +2,10 @@
 # CI check of the JVM launcher jar for Databricks spark_jar_tasks (.ci/run calls it). Steps, each timed:
 #   1 jar        scripts/build-jar.sh (static musl binary + drift.Launcher, javac --release 8)
 #   2 help       java -cp drift-launcher.jar drift.Launcher --help
-#   3 api        jvm/test/drift/LauncherCheck.java: extracted once, 0700, exceptions carry code and stderr
+#   3 api        jvm/test/drift/LauncherCheck.java: extracted once, 0700, exceptions carry code, meaning and
+#                stderr, a drift killed by SIGKILL reads as such, and the extraction falls back past an unusable
+#                DRIFT_BINARY_DIR and a java.io.tmpdir on a real noexec tmpfs (mounted when run as root;
+#                DRIFT_REQUIRE_NOEXEC=1 fails the step if it cannot be mounted) and fails naming every place
 #   4 sandbox    registrator, then retrainer without --data_asset_version (a JAR task has no task values: it
 #                resolves the newest common version itself), both through the jar against drift-sandbox seeded
 #                from tests/fixtures/deploy/seed.json, credentials in the environment as spark_env_vars set them
@@ -50,7 +53,8 @@ $out"
 api_check() {
   mkdir -p "$WORK/check"
   javac --release 8 -Xlint:all -Werror -cp "$JAR" -d "$WORK/check" "$ROOT/jvm/test/drift/LauncherCheck.java"
-  launcher java -cp "$JAR:$WORK/check" drift.LauncherCheck
+  launcher DRIFT_REQUIRE_NOEXEC="${DRIFT_REQUIRE_NOEXEC:-}" java -cp "$JAR:$WORK/check" drift.LauncherCheck \
+    "$WORK/launcher-check"
 }
 
 # Usage: jar_task NAME PARAMETERS...; the report (last stdout line) lands in $WORK/NAME.json.

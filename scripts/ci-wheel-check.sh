@@ -7,10 +7,12 @@
 #   5 install    the wheel into a fresh venv
 #   6 lookup     python_wheel_task's lookup: entry point `spark_job` by name in any group, and the
 #                `drift.spark_job()` fallback, resolve to the same shim
-#   7 help       `spark_job --help` (the launcher on PATH) and the same through the task's lookup
-#   8 sandbox    registrator, registrator again (unchanged), retrainer and a failing run, each as
-#                python_wheel_task runs them, through the shim with the fake dbutils, against drift-sandbox
-#                seeded from tests/fixtures/deploy/seed.json; asserts data_asset_version reached taskValues.set
+#   7 help       `spark_job --help` (the launcher on PATH) and the same through the task's lookup, and
+#                the shim's exit-code table (drift._databricks.EXIT_CODES) is the one `spark_job --help` lists
+#   8 sandbox    registrator, registrator again (unchanged), retrainer, a run with a wrong secret and one whose
+#                scope lacks ApplicationID, each as python_wheel_task runs them, through the shim with the fake
+#                dbutils, against drift-sandbox seeded from tests/fixtures/deploy/seed.json; asserts
+#                data_asset_version reached taskValues.set and each failure's DriftError
 #
 #   scripts/ci-wheel-check.sh [--wheel PATH] [--skip-sandbox]
 #
@@ -78,18 +80,34 @@ help_check() {
   grep -q 'Usage: spark_job' <<<"$out" || fail "spark_job --help did not print the legacy usage:
 $out"
   grep -q 'Exit codes:' <<<"$out" || fail "spark_job --help has no exit-code table"
+  # The codes --help lists (lines `  N    meaning` after `Exit codes:`) are the ones the shim explains, plus 0.
+  local listed explained
+  listed="$(sed -n '/^Exit codes:/,$s/^  \([0-9][0-9]*\)  .*/\1/p' <<<"$out" | sort -n | xargs)"
+  explained="$(wheel_task "$WORK/venv/bin/python" -c \
+    'from drift._databricks import EXIT_CODES; print(" ".join(map(str, sorted({0, *EXIT_CODES}))))')"
+  [ "$listed" = "$explained" ] || fail "spark_job --help lists exit codes '$listed', the shim explains '$explained'"
   out="$(wheel_task "$WORK/venv/bin/python" "$ROOT/python/tests/wheel_task.py" drift spark_job --help)"
   grep -q 'Usage: spark_job' <<<"$out" || fail "the task's spark_job --help did not print the legacy usage"
 }
 
+# The workspace's secret scopes for the fake dbutils (FAKE_DBUTILS_SECRETS): $SCOPE holding the service
+# principal with the secret SECRET, less the keys named after it.
+# Usage: scopes SECRET [MISSING_KEY...]
+scopes() {
+  python3 - "$SCOPE" "$CLIENT_ID" "$1" "$TENANT" "${@:2}" <<'EOF'
+import json, sys
+scope, client_id, secret, tenant, *missing = sys.argv[1:]
+keys = {"ApplicationID": client_id, "ApplicationPassword": secret, "TenantID": tenant}
+print(json.dumps({scope: {k: v for k, v in keys.items() if k not in missing}}))
+EOF
+}
+
 # Runs the legacy command line as python_wheel_task does, "on Databricks": the fake databricks.sdk.runtime
-# first on PYTHONPATH, DATABRICKS_RUNTIME_VERSION set, the scope's secrets in FAKE_DBUTILS_SECRETS.
-# Usage: databricks_task NAME SECRET_OF_SCOPE PARAMETERS...; stdout/stderr/exit code land in $WORK/NAME.*
+# first on PYTHONPATH, DATABRICKS_RUNTIME_VERSION set, the workspace's secret scopes in FAKE_DBUTILS_SECRETS.
+# Usage: databricks_task NAME SCOPES_JSON PARAMETERS...; stdout/stderr/exit code land in $WORK/NAME.*
 databricks_task() {
-  local name="$1" secret="$2"
+  local name="$1" secrets="$2"
   shift 2
-  local secrets
-  secrets="{\"$SCOPE\": {\"ApplicationID\": \"$CLIENT_ID\", \"ApplicationPassword\": \"$secret\", \"TenantID\": \"$TENANT\"}}"
   local code=0
   wheel_task "${SANDBOX_ENV[@]}" DATABRICKS_RUNTIME_VERSION=15.4 PYTHONPATH="$ROOT/python/tests/fake_databricks" \
     FAKE_DBUTILS_SECRETS="$secrets" FAKE_DBUTILS_LOG="$WORK/$name.dbutils.jsonl" DRIFT_LOG_FORMAT=text \
@@ -123,24 +141,31 @@ sandbox() {
   start_sandbox
   local sets='[(c["key"], c["value"]) for c in calls if c["call"] == "taskValues.set"]'
   local gets='[(c["scope"], c["key"]) for c in calls if c["call"] == "secrets.get"]'
-  databricks_task register "$CLIENT_SECRET" --config "$FIXTURES/registrator.yaml" --tenant "$TENANT" \
+  databricks_task register "$(scopes "$CLIENT_SECRET")" --config "$FIXTURES/registrator.yaml" --tenant "$TENANT" \
     --vault_name "$SCOPE" --output json
   expect register 0 "report['outcome'] == 'registered' and $gets == [('$SCOPE', k) for k in ('ApplicationID', 'ApplicationPassword', 'TenantID')] and $sets == [('data_asset_version', report['task_values']['data_asset_version'])]"
   local version
   version="$(python3 -c 'import json,sys; print(json.loads(open(sys.argv[1]).read().splitlines()[-1])["task_values"]["data_asset_version"])' "$WORK/register.stdout")"
   echo "ci-wheel-check.sh: the registrator published data_asset_version=$version through taskValues.set" >&2
 
-  databricks_task register-again "$CLIENT_SECRET" --config "$FIXTURES/registrator.yaml" --tenant "$TENANT" \
+  databricks_task register-again "$(scopes "$CLIENT_SECRET")" --config "$FIXTURES/registrator.yaml" --tenant "$TENANT" \
     --vault_name "$SCOPE" --output json
   expect register-again 0 "report['outcome'] == 'unchanged' and $sets == [('data_asset_version', '$version')]"
 
-  databricks_task retrain "$CLIENT_SECRET" --config "$FIXTURES/retrainer.yaml" --tenant "$TENANT" \
+  databricks_task retrain "$(scopes "$CLIENT_SECRET")" --config "$FIXTURES/retrainer.yaml" --tenant "$TENANT" \
     --vault_name "$SCOPE" --data_asset_version "$version" --output json
   expect retrain 0 "report['outcome'] == 'completed' and report['details']['targetVersion'] == '$version' and sorted(g['job']['status'] for g in report['details']['groups']) == ['Completed', 'Completed']"
 
-  databricks_task rejected 'not-the-secret-value' --config "$FIXTURES/retrainer.yaml" --tenant "$TENANT" \
+  databricks_task rejected "$(scopes 'not-the-secret-value')" --config "$FIXTURES/retrainer.yaml" --tenant "$TENANT" \
     --vault_name "$SCOPE" --data_asset_version "$version" --output json
-  expect rejected 1 "'DriftError: drift exited with code 3' in stderr and 'not-the-secret-value' not in stderr and $sets == []"
+  expect rejected 1 "'DriftError: drift exited with code 3 (authentication or authorization error):' in stderr and 'not-the-secret-value' not in stderr and $sets == []"
+
+  # Issue 9, row 15: a scope without ApplicationID fails with a DriftError naming scope and key (exit code 3 in its
+  # message) before drift runs, and no dbutils traceback is chained to it.
+  databricks_task no-application-id "$(scopes "$CLIENT_SECRET" ApplicationID)" --config "$FIXTURES/registrator.yaml" \
+    --tenant "$TENANT" --vault_name "$SCOPE" --output json
+  expect no-application-id 1 "stderr.count('Traceback') == 1 and 'Py4JJavaError' not in stderr and stderr.strip().splitlines()[-1].startswith(\"drift._databricks.DriftError: cannot read the service principal (authentication or authorization error, exit code 3): Databricks secret scope '$SCOPE' (--vault_name) has no key 'ApplicationID'; keys in it: ApplicationPassword, TenantID.\") and '$CLIENT_SECRET' not in stderr and report is None and $gets == [('$SCOPE', 'ApplicationID')]"
+  echo "ci-wheel-check.sh: a scope without ApplicationID: $(tail -n1 "$WORK/no-application-id.stderr" | cut -c1-160)…" >&2
 }
 
 step tools tools
