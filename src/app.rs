@@ -145,7 +145,7 @@ fn command_name(cli: &Cli) -> &'static str {
 }
 
 async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
-    reject_unresolved_references(&cli)?;
+    crate::flags::check(&cli)?;
     match cli.command {
         // Boxed: the pipelines' state machines are large, and the main thread's stack is not the place for them.
         None => Box::pin(run_pipeline(cli.legacy, false, ctx)).await,
@@ -155,40 +155,6 @@ async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
         Some(Command::Auth(AuthCommand::Describe(args))) => Box::pin(auth_describe(args, ctx)).await,
         Some(Command::Demo(args)) => Box::pin(demo(args, ctx)).await,
     }
-}
-
-/// A flag value that still holds a `{{…}}` Databricks reference was not resolved by Databricks (most often a
-/// hyphenated task key without backticks): exit 2 before any request, saying how to fix the reference.
-fn reject_unresolved_references(cli: &Cli) -> Result<(), Error> {
-    fn credentials(c: &CredentialArgs) -> [(&'static str, Option<&str>); 2] {
-        [("--tenant", c.tenant.as_deref()), ("--vault_name", c.vault_name.as_deref())]
-    }
-    fn run(a: &RunArgs) -> Vec<(&'static str, Option<&str>)> {
-        let mut flags = vec![
-            ("--config", a.config.as_deref()),
-            ("--data_asset_version", a.data_asset_version.as_deref()),
-            ("--model_name_prefix", a.model_name_prefix.as_deref()),
-        ];
-        flags.extend(credentials(&a.credentials));
-        flags
-    }
-    let flags = match &cli.command {
-        None => run(&cli.legacy),
-        Some(Command::Run(a) | Command::Plan(a)) => run(a),
-        Some(Command::Validate(a)) => vec![("--config", Some(a.config.as_str()))],
-        Some(Command::Auth(AuthCommand::Describe(a))) => {
-            let mut flags = vec![("--config", a.config.as_deref())];
-            flags.extend(credentials(&a.credentials));
-            flags
-        }
-        Some(Command::Demo(_)) => Vec::new(),
-    };
-    for (flag, value) in flags {
-        if let Some(message) = value.and_then(|v| crate::references::unresolved_message(flag, v)) {
-            return Err(Error::Usage(message));
-        }
-    }
-    Ok(())
 }
 
 /// Writes the report and, on success, the task values; returns the exit status.
@@ -325,6 +291,7 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
                 file: origin.to_string(),
                 key: None,
                 message: format!("file not found (path {path} in container {container} of storage account {account})"),
+                also: Vec::new(),
             })?;
             let config = config::parse(origin, &bytes)?;
             (config, Some((cloud, encoding, endpoints, principal, credential)))
@@ -400,6 +367,7 @@ fn validate(origin: &str) -> Result<Report, Error> {
                 file: origin.to_string(),
                 key: Some("Processing.parameters.containerDataPath".into()),
                 message,
+                also: Vec::new(),
             })?;
             text.push(format!("  registrator: Delta table {source}, pinned by {:?}", p.pin_by));
             text.push(format!(

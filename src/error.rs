@@ -162,7 +162,15 @@ mod tests {
         let cases: Vec<(Error, u8)> = vec![
             (Error::Failed("job failed".into()), 1),
             (Error::Usage("bad flag".into()), 2),
-            (Error::Config(ConfigError { file: "c.yaml".into(), key: None, message: "empty".into() }), 2),
+            (
+                Error::Config(ConfigError {
+                    file: "c.yaml".into(),
+                    key: None,
+                    message: "empty".into(),
+                    also: Vec::new(),
+                }),
+                2,
+            ),
             (Error::Endpoint(EndpointError { name: "X".into(), value: "y".into(), reason: "z".into() }), 2),
             (Error::Auth(AuthError::new("no credential")), 3),
             (http(Some(401)), 3),

@@ -12,6 +12,7 @@ pub mod delta;
 #[cfg(feature = "demo")]
 mod demo;
 pub mod error;
+mod flags;
 pub mod http;
 pub mod logging;
 pub mod mltable;

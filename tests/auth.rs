@@ -10,7 +10,7 @@ use common::*;
 use drift::auth::{Credential, TokenSource};
 use drift::cloud::{CloudName, Endpoints};
 use drift::http::{Auth, HttpClient, RetryPolicy, TokenProvider};
-use drift_sandbox::{Sandbox, SandboxOptions};
+use drift_sandbox::SandboxOptions;
 
 fn describe(env: &[(String, String)], extra: &[&str]) -> Outcome {
     let mut args = vec!["--output", "json", "auth", "describe"];
@@ -202,8 +202,44 @@ fn base64_encoded_secrets_are_decoded_when_the_config_says_so() {
     let out = describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &encoded]);
     out.assert_code(0);
     assert_eq!(out.report()["details"]["clientId"], CLIENT_ID);
-    // Read as plain, the encoded values are not a valid tenant/secret: AAD rejects them.
-    describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &plain]).assert_code(3);
+    // Read as plain, the encoded values are not a tenant or a client id: refused before any token request.
+    let out = describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &plain]);
+    out.assert_code(3);
+    assert!(out.stderr.contains(&format!("Key Vault {VAULT}: secret TenantID is not valid")), "{}", out.stderr);
+    assert_eq!(token_requests(&sb), 1, "only the run that decoded the secrets asked for a token");
+}
+
+/// Issue 9 row 12: `secretsEncoding: base64` describes how the Key Vault stores its secrets. A flag or an
+/// environment variable is taken as it is, and a decoding error names the vault and the secret it came from.
+#[test]
+fn base64_applies_to_key_vault_secrets_only() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let sb = sandbox();
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/retrainer.yaml")).unwrap();
+    let (_e, encoded) =
+        write_temp("b64.yaml", &config.replacen("  parameters:\n", "  parameters:\n    secretsEncoding: base64\n", 1));
+    // Environment credentials and --tenant, plain as always.
+    let env: Vec<_> = sp_env(&sb).into_iter().filter(|(k, _)| k != "AZURE_TENANT_ID").collect();
+    let out = describe(&env, &["--tenant", TENANT, "--config", &encoded]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["tenantId"], TENANT);
+    let out = describe(&sp_env(&sb), &["--config", &encoded]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["clientId"], CLIENT_ID);
+    // A vault secret that is not base64: the message names the vault and the secret, never the value.
+    sb.set_managed_identity("mi");
+    sb.add_vault_secret(VAULT, "ApplicationID", &b64(CLIENT_ID));
+    sb.add_vault_secret(VAULT, "ApplicationPassword", "plain-secret-value!");
+    sb.add_vault_secret(VAULT, "TenantID", &b64(TENANT));
+    let out = describe(&base_env(&sb), &["--vault_name", VAULT, "--config", &encoded]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains(&format!("Key Vault {VAULT}: secret ApplicationPassword is not valid base64")),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("plain-secret-value") && !out.stderr.contains("AZURE_"), "{}", out.stderr);
 }
 
 fn client_credential(sb: &Sandbox) -> (Arc<Credential>, HttpClient, Endpoints) {
@@ -279,4 +315,60 @@ async fn a_401_refreshes_the_token_once_and_retries() {
     assert_eq!(token_requests(&sb), 2);
     let statuses: Vec<u16> = sb.requests().iter().filter(|r| r.path.starts_with("/kv/")).map(|r| r.status).collect();
     assert_eq!(statuses, vec![200, 401, 200]);
+}
+
+/// On Databricks the wrapper reads the principal from a secret scope and hands it over in `AZURE_*` variables,
+/// marking them with `DRIFT_SECRET_SCOPE`: those came from a secret store, so `secretsEncoding: base64` decodes
+/// them and errors name the scope and the key. Unmarked variables (and `--tenant`) are taken as they are.
+#[test]
+fn base64_decodes_variables_a_secret_scope_filled() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let sb = sandbox();
+    let config = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/retrainer.yaml")).unwrap();
+    let (_e, encoded) =
+        write_temp("b64.yaml", &config.replacen("  parameters:\n", "  parameters:\n    secretsEncoding: base64\n", 1));
+    let scope_env = |id: &str, secret: &str, marked: &str| {
+        let mut env: Vec<_> = base_env(&sb);
+        env.push(("AZURE_CLIENT_ID".into(), id.into()));
+        env.push(("AZURE_CLIENT_SECRET".into(), secret.into()));
+        env.push(("DRIFT_SECRET_SCOPE".into(), format!("kv-prod:{marked}")));
+        env
+    };
+    // The scope had no TenantID: the tenant comes from --tenant, plain.
+    let env = scope_env(&b64(CLIENT_ID), &b64(CLIENT_SECRET), "AZURE_CLIENT_ID,AZURE_CLIENT_SECRET");
+    let out = describe(&env, &["--tenant", TENANT, "--config", &encoded]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["clientId"], CLIENT_ID);
+    // With TenantID from the scope too.
+    let mut env =
+        scope_env(&b64(CLIENT_ID), &b64(CLIENT_SECRET), "AZURE_CLIENT_ID,AZURE_CLIENT_SECRET,AZURE_TENANT_ID");
+    env.push(("AZURE_TENANT_ID".into(), b64(TENANT)));
+    describe(&env, &["--config", &encoded]).assert_code(0);
+    // A scope value that is not base64 is named by scope and key, never shown.
+    let env = scope_env(&b64(CLIENT_ID), "plain-secret-value!", "AZURE_CLIENT_ID,AZURE_CLIENT_SECRET");
+    let out = describe(&env, &["--tenant", TENANT, "--config", &encoded]);
+    out.assert_code(3);
+    assert!(
+        out.stderr.contains(
+            "Databricks secret scope kv-prod: key ApplicationPassword (AZURE_CLIENT_SECRET) is not valid base64"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stderr.contains("plain-secret-value"), "{}", out.stderr);
+    // A decoded ApplicationID that is not a client id: exit 3 naming the scope and the key, before any token request.
+    let env = scope_env(&b64("x/../y"), &b64(CLIENT_SECRET), "AZURE_CLIENT_ID,AZURE_CLIENT_SECRET");
+    let out = describe(&env, &["--tenant", TENANT, "--config", &encoded]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("Databricks secret scope kv-prod: key ApplicationID (AZURE_CLIENT_ID) is not valid"));
+    // Without the mark the same variables are plain, and base64 text is no client id: exit 2 naming the variable.
+    let env: Vec<_> = scope_env(&b64(CLIENT_ID), &b64(CLIENT_SECRET), "")
+        .into_iter()
+        .filter(|(k, _)| k != "DRIFT_SECRET_SCOPE")
+        .collect();
+    let out = describe(&env, &["--tenant", TENANT, "--config", &encoded]);
+    out.assert_code(2);
+    assert!(out.stderr.contains("environment variable AZURE_CLIENT_ID is not valid"), "{}", out.stderr);
+    assert_eq!(token_requests(&sb), 2, "tokens only for the two good runs");
 }

@@ -79,11 +79,20 @@ fn usage_errors_are_exit_2() {
 #[test]
 fn legacy_form_reaches_the_config_in_both_flag_styles() {
     for args in [
-        &["--config", "/nonexistent/cfg.yaml", "--tenant", "t", "--vault_name", "kv", "--data_asset_version", "1"][..],
+        &[
+            "--config",
+            "/nonexistent/cfg.yaml",
+            "--tenant",
+            "72f988bf-86f1-41af-91ab-2d7cd011db47",
+            "--vault_name",
+            "kv-prod",
+            "--data_asset_version",
+            "1",
+        ][..],
         &[
             "--config=/nonexistent/cfg.yaml",
-            "--tenant=t",
-            "--vault_name=kv",
+            "--tenant=contoso.onmicrosoft.com",
+            "--vault_name=kv_prod",
             "--data_asset_version=",
             "--model_name_prefix=a,b",
         ][..],

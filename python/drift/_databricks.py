@@ -98,6 +98,9 @@ def read_secrets(dbutils, args):
             raise secret_error(dbutils, scope, key, error) from None  # the message says it all: no chained trace
     with contextlib.suppress(Exception):  # TenantID is optional (then --tenant); dbutils raises JVM-side errors
         found["AZURE_TENANT_ID"] = dbutils.secrets.get(scope=scope, key=TENANT_KEY)
+    # Tells drift these variables came from a secret store, so `secretsEncoding: base64` applies to them (it never
+    # decodes a plain environment variable) and its errors name the scope, not the variable.
+    found["DRIFT_SECRET_SCOPE"] = f"{scope}:{','.join(found)}"
     return found
 
 

@@ -75,6 +75,7 @@ def test_on_databricks_secrets_go_to_the_environment_only(fake_drift, databricks
         "AZURE_CLIENT_SECRET": "s3cr3t-value",
         "AZURE_TENANT_ID": "tenant-1",
     }
+    assert call["env"]["DRIFT_SECRET_SCOPE"] == f"{SCOPE}:AZURE_CLIENT_ID,AZURE_CLIENT_SECRET,AZURE_TENANT_ID"
     assert call["argv"] == args, "arguments are passed unchanged; no secret is added to them"
     assert not any("s3cr3t-value" in a for a in call["argv"])
     gets = databricks.calls("secrets.get")
@@ -88,7 +89,9 @@ def test_on_databricks_secrets_go_to_the_environment_only(fake_drift, databricks
 def test_tenant_secret_is_optional(fake_drift, databricks):
     databricks.secrets({SCOPE: {"ApplicationID": "app-id-1", "ApplicationPassword": "pw"}})
     assert shim.spark_job(LEGACY_ARGS) == 0
-    assert credentials_in(fake_drift.call()) == {"AZURE_CLIENT_ID": "app-id-1", "AZURE_CLIENT_SECRET": "pw"}
+    call = fake_drift.call()
+    assert credentials_in(call) == {"AZURE_CLIENT_ID": "app-id-1", "AZURE_CLIENT_SECRET": "pw"}
+    assert call["env"]["DRIFT_SECRET_SCOPE"] == f"{SCOPE}:AZURE_CLIENT_ID,AZURE_CLIENT_SECRET"
 
 
 def secret_scope_failure(args=LEGACY_ARGS):

@@ -2,6 +2,7 @@
 //! token sources behind it, and a cached [`Credential`] that the HTTP layer asks for bearer tokens.
 
 mod cache;
+pub mod ids;
 mod resolve;
 pub mod sources;
 

@@ -8,9 +8,9 @@ use std::sync::Arc;
 
 use base64::Engine;
 
-use super::Credential;
 use super::sources::{IMDS_PROBE_TIMEOUT, TokenSource, find_on_path};
-use crate::azure::keyvault::KeyVault;
+use super::{Credential, ids};
+use crate::azure::keyvault::{KeyVault, check_vault_name};
 use crate::cloud::Endpoints;
 use crate::config::SecretsEncoding;
 use crate::error::{AuthError, Error};
@@ -21,6 +21,38 @@ use crate::secret::Secret;
 pub const SECRET_CLIENT_ID: &str = "ApplicationID";
 pub const SECRET_CLIENT_SECRET: &str = "ApplicationPassword";
 pub const SECRET_TENANT_ID: &str = "TenantID";
+
+/// Set by drift's Databricks wrapper (`python/drift/_databricks.py`) when it filled `AZURE_*` variables from a
+/// Databricks secret scope: the scope, `:`, and the variables it set, such as
+/// `kv-prod:AZURE_CLIENT_ID,AZURE_CLIENT_SECRET,AZURE_TENANT_ID` (scope names cannot hold `:`). Those values were
+/// read from a secret store, so `secretsEncoding` applies to them as to Key Vault secrets and their errors name the
+/// scope and the key; every other variable, and every flag, is taken as it is.
+pub const SECRET_SCOPE_ENV: &str = "DRIFT_SECRET_SCOPE";
+
+/// The variables a secret scope filled, per [`SECRET_SCOPE_ENV`].
+struct ScopeValues<'a> {
+    scope: &'a str,
+    vars: Vec<&'a str>,
+}
+
+impl<'a> ScopeValues<'a> {
+    fn from_env(inputs: &'a AuthInputs<'_>) -> Option<ScopeValues<'a>> {
+        let (scope, vars) = inputs.env(SECRET_SCOPE_ENV)?.split_once(':')?;
+        Some(ScopeValues { scope: scope.trim(), vars: vars.split(',').map(str::trim).collect() })
+    }
+
+    /// Where variable `var` came from, for messages (`Databricks secret scope kv-prod: key TenantID
+    /// (AZURE_TENANT_ID)`), when the scope filled it.
+    fn source_of(&self, var: &str) -> Option<String> {
+        let key = match var {
+            "AZURE_CLIENT_ID" => SECRET_CLIENT_ID,
+            "AZURE_CLIENT_SECRET" => SECRET_CLIENT_SECRET,
+            "AZURE_TENANT_ID" => SECRET_TENANT_ID,
+            _ => return None,
+        };
+        self.vars.contains(&var).then(|| format!("Databricks secret scope {}: key {key} ({var})", self.scope))
+    }
+}
 
 /// What resolution starts from: the environment, the legacy flags, and config settings.
 pub struct AuthInputs<'a> {
@@ -80,15 +112,39 @@ impl ServicePrincipal {
 
 /// Resolves the service principal in the documented order.
 pub async fn resolve_service_principal(inputs: &AuthInputs<'_>) -> Result<ServicePrincipal, Error> {
+    check_inputs(inputs)?;
     if let (Some(client_id), Some(secret)) = (inputs.env("AZURE_CLIENT_ID"), inputs.env("AZURE_CLIENT_SECRET")) {
-        let tenant = inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).ok_or_else(|| {
-            AuthError::new("AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set but no tenant is: set AZURE_TENANT_ID or pass --tenant")
-        })?;
-        let decode = |what: &str, v: &str| decode_value(inputs.encoding, what, v);
+        if inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).is_none() {
+            return Err(AuthError::new(
+                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set but no tenant is: set AZURE_TENANT_ID or pass --tenant",
+            )
+            .into());
+        }
+        // Taken as they are — `secretsEncoding` describes how a secret store keeps its secrets, and a flag or an
+        // environment variable is not one — unless drift's Databricks wrapper read the variable from a scope.
+        let scope = ScopeValues::from_env(inputs);
+        let stored = |var: &str, rule: Option<Rule>| -> Result<Option<Secret>, Error> {
+            let (Some(value), Some(source)) = (inputs.env(var), scope.as_ref().and_then(|s| s.source_of(var))) else {
+                return Ok(None);
+            };
+            let decoded = decode_secret(inputs.encoding, &source, value)?;
+            if let Some(rule) = rule {
+                check_stored_value(&source, decoded.expose().trim(), rule)?;
+            }
+            Ok(Some(decoded))
+        };
+        let tenant = match stored("AZURE_TENANT_ID", Some(ids::tenant))? {
+            Some(t) => t.expose().trim().to_string(),
+            None => inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).unwrap_or_default().to_string(),
+        };
+        let client_id = match stored("AZURE_CLIENT_ID", Some(ids::client_id))? {
+            Some(c) => c.expose().trim().to_string(),
+            None => client_id.to_string(),
+        };
         return Ok(ServicePrincipal {
-            tenant_id: decode("AZURE_TENANT_ID", tenant)?.expose().trim().to_string(),
-            client_id: decode("AZURE_CLIENT_ID", client_id)?.expose().trim().to_string(),
-            client_secret: decode("AZURE_CLIENT_SECRET", secret)?,
+            tenant_id: tenant,
+            client_id,
+            client_secret: stored("AZURE_CLIENT_SECRET", None)?.unwrap_or_else(|| Secret::new(secret)),
             source: PrincipalSource::Environment,
         });
     }
@@ -99,6 +155,16 @@ pub async fn resolve_service_principal(inputs: &AuthInputs<'_>) -> Result<Servic
         )
         .into());
     };
+    // The vault name becomes the host the Key Vault token goes to: refuse a name that is not one before the first
+    // request (the flag layer admits Databricks secret scope names too, which are fine when the environment
+    // already holds the principal, as drift's Databricks wrapper arranges).
+    check_vault_name(vault).map_err(|rule| {
+        Error::Usage(format!(
+            "--vault_name {}: not a Key Vault name, and drift reads the service principal from that Key Vault because \
+             AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are not both set; {rule}",
+            quoted(vault)
+        ))
+    })?;
     let ambient = ambient_credential(inputs).await?;
     let keyvault = KeyVault::new(inputs.http.clone(), inputs.endpoints.clone(), ambient.clone());
     let read = |name: &'static str| keyvault.get_secret(vault, name);
@@ -117,33 +183,91 @@ pub async fn resolve_service_principal(inputs: &AuthInputs<'_>) -> Result<Servic
         ))
         .into());
     };
+    let source = |name: &str| format!("Key Vault {vault}: secret {name}");
+    let decode = |name: &str, value: &Secret| decode_secret(inputs.encoding, &source(name), value.expose());
     let tenant_id = match tenant {
-        Some(t) => decode_value(inputs.encoding, SECRET_TENANT_ID, t.expose())?.expose().trim().to_string(),
+        Some(t) => {
+            let tenant = decode(SECRET_TENANT_ID, &t)?.expose().trim().to_string();
+            check_stored_value(&source(SECRET_TENANT_ID), &tenant, ids::tenant)?;
+            tenant
+        }
         None => inputs.tenant_flag.map(str::to_string).ok_or_else(|| {
             AuthError::new(format!("no tenant: Key Vault {vault} has no TenantID secret; pass --tenant"))
         })?,
     };
+    let client_id = decode(SECRET_CLIENT_ID, &client_id)?.expose().trim().to_string();
+    check_stored_value(&source(SECRET_CLIENT_ID), &client_id, ids::client_id)?;
     Ok(ServicePrincipal {
         tenant_id,
-        client_id: decode_value(inputs.encoding, SECRET_CLIENT_ID, client_id.expose())?.expose().trim().to_string(),
-        client_secret: decode_value(inputs.encoding, SECRET_CLIENT_SECRET, secret.expose())?,
+        client_id,
+        client_secret: decode(SECRET_CLIENT_SECRET, &secret)?,
         source: PrincipalSource::KeyVault { vault: vault.to_string(), read_with: ambient.describe() },
     })
 }
 
-/// `secretsEncoding: base64` stores each value base64-encoded, as the Python tool's docs described.
-fn decode_value(encoding: SecretsEncoding, what: &str, value: &str) -> Result<Secret, Error> {
+/// A naming rule: `Err` holds the rule in words.
+type Rule = fn(&str) -> Result<(), String>;
+
+/// Checks the identifiers the flags and the environment give before any of them reaches a request: the tenant
+/// (a token URL path segment), the client id (a form field, an IMDS query value). A bad value is the caller's
+/// input, so exit 2. Values are described by length only: a client id variable that holds a secret by mistake
+/// must not end up in a log.
+fn check_inputs(inputs: &AuthInputs<'_>) -> Result<(), Error> {
+    if let Some(tenant) = inputs.tenant_flag {
+        ids::tenant(tenant).map_err(|rule| Error::Usage(format!("--tenant {}: {rule}", quoted(tenant))))?;
+    }
+    // A variable a secret scope filled is checked once decoded, as a stored value.
+    let scope = ScopeValues::from_env(inputs);
+    let checks: [(&str, Rule); 2] = [("AZURE_TENANT_ID", ids::tenant), ("AZURE_CLIENT_ID", ids::client_id)];
+    for (name, rule) in checks {
+        if scope.as_ref().is_some_and(|s| s.source_of(name).is_some()) {
+            continue;
+        }
+        if let Some(value) = inputs.env(name) {
+            rule(value).map_err(|rule| {
+                Error::Usage(format!(
+                    "environment variable {name} is not valid ({} characters): {rule}",
+                    value.chars().count()
+                ))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+/// A secret-store value that does not hold what its name says: a credentials problem (exit 3) naming the store and
+/// the secret (`source`), never the value (the secrets may have been swapped).
+fn check_stored_value(source: &str, value: &str, rule: Rule) -> Result<(), Error> {
+    rule(value).map_err(|rule| {
+        AuthError::new(format!("{source} is not valid ({} characters): {rule}", value.chars().count())).into()
+    })
+}
+
+/// `secretsEncoding: base64` stores each secret base64-encoded, as the Python tool's docs described. Only values
+/// read from a secret store come here (`source` names it and the secret, as `Key Vault kv1: secret TenantID`);
+/// messages never hold the value.
+fn decode_secret(encoding: SecretsEncoding, source: &str, value: &str) -> Result<Secret, Error> {
     match encoding {
         SecretsEncoding::Plain => Ok(Secret::new(value)),
         SecretsEncoding::Base64 => {
             let bytes = base64::engine::general_purpose::STANDARD.decode(value.trim()).map_err(|_| {
-                AuthError::new(format!("{what} is not valid base64 (the config says secretsEncoding: base64)"))
+                AuthError::new(format!(
+                    "{source} is not valid base64 (secretsEncoding: base64 says the secrets are stored \
+                     base64-encoded)"
+                ))
             })?;
-            let text = String::from_utf8(bytes)
-                .map_err(|_| AuthError::new(format!("{what} decodes from base64 to bytes that are not UTF-8 text")))?;
+            let text = String::from_utf8(bytes).map_err(|_| {
+                AuthError::new(format!("{source} decodes from base64 to bytes that are not UTF-8 text"))
+            })?;
             Ok(Secret::new(text))
         }
     }
+}
+
+/// A flag value quoted for a message, cut short so a huge one cannot flood the terminal.
+fn quoted(v: &str) -> String {
+    const MAX: usize = 80;
+    if v.chars().count() > MAX { format!("{:?}…", v.chars().take(MAX).collect::<String>()) } else { format!("{v:?}") }
 }
 
 /// The identity of the machine or session drift runs in, used to read the Key Vault. Explicit settings win:
@@ -151,6 +275,7 @@ fn decode_value(encoding: SecretsEncoding, what: &str, value: &str) -> Result<Se
 /// `AZURE_FEDERATED_TOKEN_FILE` (workload identity), then a probe of IMDS (VM managed identity), then the Azure
 /// CLI. Each candidate is tried by actually fetching a Key Vault token, so the first that works is kept.
 pub async fn ambient_credential(inputs: &AuthInputs<'_>) -> Result<Arc<Credential>, Error> {
+    check_inputs(inputs)?;
     let scope = Endpoints::scope(inputs.endpoints.cloud.keyvault_audience);
     let user_assigned = inputs.env("AZURE_CLIENT_ID").map(str::to_string);
     if let (Some(endpoint), Some(header)) = (inputs.env("IDENTITY_ENDPOINT"), inputs.env("IDENTITY_HEADER")) {

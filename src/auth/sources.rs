@@ -153,6 +153,9 @@ async fn aad_token(
     form: &[(&str, &str)],
     who: &str,
 ) -> Result<AccessToken, Error> {
+    // The tenant is a path segment of the URL the client secret or assertion is posted to: whatever resolved it,
+    // a value that is not a tenant never gets that far (`..` or `x/y?` would move the request elsewhere).
+    super::ids::tenant(tenant_id).map_err(|rule| Error::Usage(format!("{who}: not a valid tenant: {rule}")))?;
     let url = format!("{}/{}/oauth2/v2.0/token", authority_host.trim_end_matches('/'), tenant_id);
     // Token requests have no side effects, so retrying them is safe.
     let response =

@@ -9,7 +9,7 @@ mod keys;
 mod node;
 mod parse;
 mod read;
-mod rules;
+pub(crate) mod rules;
 mod source;
 mod yaml;
 
@@ -23,7 +23,12 @@ use crate::cloud::CloudName;
 pub use parse::parse;
 pub use source::{ConfigSource, MAX_CONFIG_BYTES, load_local, read_local};
 
-/// A configuration problem. Exit code 2. Its `Display` is the one message the user sees.
+/// Most problems a config error shows, one line each; a file with more (a list of thousands of broken entries,
+/// say) ends with a count instead of flooding the terminal.
+pub const MAX_SHOWN_PROBLEMS: usize = 50;
+
+/// A configuration problem, or several found in one pass. Exit code 2. Its `Display` is what the user sees: one
+/// line per problem, each naming the file, the key path, the line and the rule.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}", self.render())]
 pub struct ConfigError {
@@ -31,26 +36,62 @@ pub struct ConfigError {
     pub file: String,
     /// Dotted key path such as `Processing.parameters.azml.subscriptionId`, when the problem is at a key.
     pub key: Option<String>,
-    /// What is wrong and what was expected.
+    /// What is wrong and what was expected (one line).
     pub message: String,
+    /// Further problems found in the same file, in the order they were found. The reader goes on after a bad key
+    /// so that `drift validate` lists everything to fix at once, not one problem per run.
+    pub also: Vec<ConfigError>,
 }
 
 impl ConfigError {
     /// A problem with the file as a whole (not found, not YAML, …).
     pub(crate) fn file(file: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: file.to_string(), key: None, message: message.into() }
+        ConfigError { file: file.to_string(), key: None, message: message.into(), also: Vec::new() }
     }
 
     /// A problem at a key path.
     pub(crate) fn at(file: &str, key: &str, message: impl Into<String>) -> ConfigError {
-        ConfigError { file: file.to_string(), key: Some(key.to_string()), message: message.into() }
+        ConfigError { file: file.to_string(), key: Some(key.to_string()), message: message.into(), also: Vec::new() }
     }
 
-    fn render(&self) -> String {
+    /// One error holding every problem of `problems` (the first leads); `None` when there are none.
+    pub(crate) fn all(problems: Vec<ConfigError>) -> Option<ConfigError> {
+        let mut flat = problems.into_iter().flat_map(ConfigError::into_problems);
+        let mut first = flat.next()?;
+        first.also = flat.collect();
+        Some(first)
+    }
+
+    /// Every problem, the leading one first, each without further problems of its own.
+    pub fn problems(&self) -> Vec<ConfigError> {
+        self.clone().into_problems()
+    }
+
+    fn into_problems(mut self) -> Vec<ConfigError> {
+        let rest = std::mem::take(&mut self.also);
+        let mut out = vec![self];
+        out.extend(rest.into_iter().flat_map(ConfigError::into_problems));
+        out
+    }
+
+    fn render_one(&self) -> String {
         match &self.key {
             Some(key) => format!("config {}: {}: {}", self.file, key, self.message),
             None => format!("config {}: {}", self.file, self.message),
         }
+    }
+
+    fn render(&self) -> String {
+        let problems = self.problems();
+        let mut lines: Vec<String> = problems.iter().take(MAX_SHOWN_PROBLEMS).map(ConfigError::render_one).collect();
+        if problems.len() > MAX_SHOWN_PROBLEMS {
+            lines.push(format!(
+                "config {}: … and {} more problems (fix these first)",
+                self.file,
+                problems.len() - MAX_SHOWN_PROBLEMS
+            ));
+        }
+        lines.join("\n")
     }
 }
 

@@ -16,7 +16,9 @@ use super::{
     RetrainerParams, SecretsEncoding, Workspace,
 };
 
-/// Parses and validates the YAML `bytes` read from `origin` (used in messages only).
+/// Parses and validates the YAML `bytes` read from `origin` (used in messages only). On failure the error holds
+/// every problem found, not only the first: the reader goes on past a bad key wherever the rest does not depend
+/// on it.
 pub fn parse(origin: &str, bytes: &[u8]) -> Result<Config, ConfigError> {
     let text = yaml::decode(origin, bytes)?;
     let Some(root) = yaml::parse_tree(origin, text)? else {
@@ -28,15 +30,22 @@ pub fn parse(origin: &str, bytes: &[u8]) -> Result<Config, ConfigError> {
             ),
         ));
     };
-    let mut reader = Reader { origin, text, warnings: Vec::new() };
-    let config = read_config(&mut reader, &root)?;
-    Ok(Config { warnings: reader.warnings, ..config })
+    let reader = Reader::new(origin, text);
+    let config = read_config(&reader, &root);
+    let (warnings, problems) = reader.finish();
+    if let Some(error) = ConfigError::all(problems) {
+        return Err(error);
+    }
+    // Every path that yields no config records a problem first; this is the backstop should one not.
+    config
+        .map(|config| Config { warnings, ..config })
+        .ok_or_else(|| ConfigError::file(origin, "the config is not valid (see docs/configuration.md)"))
 }
 
-fn read_config(r: &mut Reader<'_>, root: &Node) -> Result<Config, ConfigError> {
+fn read_config(r: &Reader<'_>, root: &Node) -> Option<Config> {
     let top_field = Field { path: String::new(), line: root.line, node: root };
     if !matches!(root.value, super::node::Value::Map(_)) {
-        return Err(ConfigError::file(
+        r.report(ConfigError::file(
             r.origin,
             format!(
                 "the top level must be a mapping with the key `Processing`, found {} (line {})",
@@ -44,52 +53,58 @@ fn read_config(r: &mut Reader<'_>, root: &Node) -> Result<Config, ConfigError> {
                 root.line
             ),
         ));
+        return None;
     }
-    let top = r.map(&top_field, "a mapping")?;
+    // The skeleton (`Processing`, `parameters`) is needed for everything else: a problem there ends the reading.
+    let top = r.keep(r.map(&top_field, "a mapping"))?;
     r.warn_unknown(&top, keys::TOP, &[], "");
 
-    let processing_field = r.require(&top, "Processing", "a mapping with `type` and `parameters`")?;
-    let processing = r.map(&processing_field, "a mapping with `type` and `parameters`")?;
+    let processing_field = r.keep(r.require(&top, "Processing", "a mapping with `type` and `parameters`"))?;
+    let processing = r.keep(r.map(&processing_field, "a mapping with `type` and `parameters`"))?;
     r.warn_unknown(&processing, keys::PROCESSING, &[], "");
 
-    let params_field = r.require(&processing, "parameters", "a mapping with the pipeline's settings")?;
-    let params = r.map(&params_field, "a mapping with the pipeline's settings (`azml`, …)")?;
-    let kind = pipeline_kind(r, &processing, &params)?;
+    let params_field = r.keep(r.require(&processing, "parameters", "a mapping with the pipeline's settings"))?;
+    let params = r.keep(r.map(&params_field, "a mapping with the pipeline's settings (`azml`, …)"))?;
+    // Without the pipeline the pipeline's own keys cannot be read, but the common ones still can.
+    let kind = r.keep(pipeline_kind(r, &processing, &params));
 
-    let (known, foreign, owner) = match kind {
-        PipelineKind::Registrator => (keys::REGISTRATOR, keys::RETRAINER, "retrainer"),
-        PipelineKind::Retrainer => (keys::RETRAINER, keys::REGISTRATOR, "registrator"),
-    };
-    let known: Vec<&str> = keys::COMMON.iter().chain(known).copied().collect();
-    r.warn_unknown(&params, &known, foreign, owner);
+    if let Some(kind) = kind {
+        let (known, foreign, owner) = match kind {
+            PipelineKind::Registrator => (keys::REGISTRATOR, keys::RETRAINER, "retrainer"),
+            PipelineKind::Retrainer => (keys::RETRAINER, keys::REGISTRATOR, "registrator"),
+        };
+        let known: Vec<&str> = keys::COMMON.iter().chain(known).copied().collect();
+        r.warn_unknown(&params, &known, foreign, owner);
+    }
 
-    let workspace = workspace(r, &params)?;
+    let workspace = workspace(r, &params);
     let cloud = match params.get("cloud") {
-        None => CloudName::default(),
-        Some(field) => {
-            let name = r.string(&field, "a cloud name")?;
+        None => Some(CloudName::default()),
+        Some(field) => r.keep(r.string(&field, "a cloud name").and_then(|name| {
             CloudName::from_name(&name)
-                .ok_or_else(|| r.invalid(&field, &name, &format!("expected one of {}", CloudName::NAMES.join(", "))))?
-        }
+                .ok_or_else(|| r.invalid(&field, &name, &format!("expected one of {}", CloudName::NAMES.join(", "))))
+        })),
     };
     let api_version = match params.get("apiVersion") {
-        None => DEFAULT_API_VERSION.to_string(),
-        Some(field) => r.named(&field, "an api-version", rules::api_version)?,
+        None => Some(DEFAULT_API_VERSION.to_string()),
+        Some(field) => r.keep(r.named(&field, "an api-version", rules::api_version)),
     };
     let secrets_encoding = match params.get("secretsEncoding") {
-        None => SecretsEncoding::default(),
-        Some(field) => choice(r, &field, &[("plain", SecretsEncoding::Plain), ("base64", SecretsEncoding::Base64)])?,
+        None => Some(SecretsEncoding::default()),
+        Some(field) => {
+            r.keep(choice(r, &field, &[("plain", SecretsEncoding::Plain), ("base64", SecretsEncoding::Base64)]))
+        }
     };
-    let params = match kind {
+    let params = match kind? {
         PipelineKind::Registrator => PipelineParams::Registrator(registrator(r, &params)?),
-        PipelineKind::Retrainer => PipelineParams::Retrainer(retrainer(r, &params)?),
+        PipelineKind::Retrainer => PipelineParams::Retrainer(retrainer(r, &params, workspace.as_ref())?),
     };
-    Ok(Config {
+    Some(Config {
         origin: r.origin.to_string(),
-        workspace,
-        cloud,
-        api_version,
-        secrets_encoding,
+        workspace: workspace?,
+        cloud: cloud?,
+        api_version: api_version?,
+        secrets_encoding: secrets_encoding?,
         params,
         warnings: Vec::new(),
     })
@@ -141,111 +156,181 @@ fn pipeline_kind(r: &Reader<'_>, processing: &Map<'_>, params: &Map<'_>) -> Resu
     }
 }
 
-fn workspace(r: &mut Reader<'_>, params: &Map<'_>) -> Result<Workspace, ConfigError> {
-    let azml_field =
-        r.require(params, "azml", "a mapping with `subscriptionId`, `resourceGroup`, `mlWorkspaceName`")?;
-    let azml = r.map(&azml_field, "a mapping with `subscriptionId`, `resourceGroup`, `mlWorkspaceName`")?;
+fn workspace(r: &Reader<'_>, params: &Map<'_>) -> Option<Workspace> {
+    let expected = "a mapping with `subscriptionId`, `resourceGroup`, `mlWorkspaceName`";
+    let azml_field = r.keep(r.require(params, "azml", expected))?;
+    let azml = r.keep(r.map(&azml_field, expected))?;
     r.warn_unknown(&azml, keys::AZML, &[], "");
-    let sub = r.require(&azml, "subscriptionId", "the Azure subscription id (a GUID)")?;
-    let rg = r.require(&azml, "resourceGroup", "the resource group of the Azure ML workspace")?;
-    let ws = r.require(&azml, "mlWorkspaceName", "the Azure ML workspace name")?;
-    Ok(Workspace {
-        subscription_id: r.named(&sub, "a subscription id", rules::subscription_id)?,
-        resource_group: r.named(&rg, "a resource group name", rules::resource_group)?,
-        workspace_name: r.named(&ws, "a workspace name", rules::workspace_name)?,
+    // Each key on its own, so a config with three bad names hears about all three (missing keys first, as the
+    // reader always reported them).
+    let sub = r.keep(r.require(&azml, "subscriptionId", "the Azure subscription id (a GUID)"));
+    let rg = r.keep(r.require(&azml, "resourceGroup", "the resource group of the Azure ML workspace"));
+    let ws = r.keep(r.require(&azml, "mlWorkspaceName", "the Azure ML workspace name"));
+    let subscription_id = sub.and_then(|f| r.keep(r.named(&f, "a subscription id", rules::subscription_id)));
+    let resource_group = rg.and_then(|f| r.keep(r.named(&f, "a resource group name", rules::resource_group)));
+    let workspace_name = ws.and_then(|f| r.keep(r.named(&f, "a workspace name", rules::workspace_name)));
+    Some(Workspace {
+        subscription_id: subscription_id?,
+        resource_group: resource_group?,
+        workspace_name: workspace_name?,
     })
 }
 
-fn registrator(r: &Reader<'_>, params: &Map<'_>) -> Result<RegistratorParams, ConfigError> {
+fn registrator(r: &Reader<'_>, params: &Map<'_>) -> Option<RegistratorParams> {
     let account =
-        r.require(params, "storageAccountName", "the ADLS Gen2 storage account that holds the Delta table")?;
-    let container = r.require(params, "containerName", "the container (file system) that holds the Delta table")?;
-    let path = r.require(params, "containerDataPath", "the Delta table's folder inside the container")?;
-    let storage_account = r.named(&account, "a storage account name", rules::storage_account)?;
-    let container = r.named(&container, "a container name", rules::container)?;
-    let written = r.string(&path, "a folder path")?;
-    let data_path = rules::data_path(&written).map_err(|rule| r.invalid(&path, &written, &rule))?;
+        r.keep(r.require(params, "storageAccountName", "the ADLS Gen2 storage account that holds the Delta table"));
+    let container =
+        r.keep(r.require(params, "containerName", "the container (file system) that holds the Delta table"));
+    let path = r.keep(r.require(params, "containerDataPath", "the Delta table's folder inside the container"));
+    let storage_account = account.and_then(|f| r.keep(r.named(&f, "a storage account name", rules::storage_account)));
+    let container_name = container.as_ref().and_then(|f| r.keep(r.named(f, "a container name", rules::container)));
+    let data_path = path.as_ref().and_then(|f| {
+        r.keep(
+            r.string(f, "a folder path")
+                .and_then(|written| rules::data_path(&written).map_err(|rule| r.invalid(f, &written, &rule))),
+        )
+    });
     let pin_by = match params.get("pinBy") {
-        None => PinBy::default(),
-        Some(field) => choice(r, &field, &[("version", PinBy::Version), ("timestamp", PinBy::Timestamp)])?,
+        None => Some(PinBy::default()),
+        Some(field) => r.keep(choice(r, &field, &[("version", PinBy::Version), ("timestamp", PinBy::Timestamp)])),
     };
-    Ok(RegistratorParams { storage_account, container, data_path, pin_by })
+    let params = RegistratorParams {
+        storage_account: storage_account?,
+        container: container_name?,
+        data_path: data_path?,
+        pin_by: pin_by?,
+    };
+    derived_names(r, &params, path.as_ref()?)?;
+    Some(params)
 }
 
-fn retrainer(r: &mut Reader<'_>, params: &Map<'_>) -> Result<RetrainerParams, ConfigError> {
-    let assets_field = r.require(params, "dataAssets", "a list of `{name: <pipeline input>, value: <data asset>}`")?;
-    let data_assets = data_assets(r, &assets_field)?;
-    let max = rules::MAX_REFRESH_TIMEOUT_SECS;
-    let seconds = format!("a whole number of seconds from 1 to {max} (7 days), such as 2700 or \"2700\"");
-    let timeout = match params.get("refreshTimeout") {
-        None => DEFAULT_REFRESH_TIMEOUT_SECS,
-        Some(field) => r.whole(&field, 1, max, &seconds)?,
-    };
-    let delay = match params.get("refreshDelay") {
-        // The default must not exceed a short timeout the user chose.
-        None => DEFAULT_REFRESH_DELAY_SECS.min(timeout),
-        Some(field) => {
-            let delay = r.whole(&field, 1, max, &seconds)?;
-            if delay > timeout {
-                return Err(r.error(
-                    &field.path,
-                    format!(
-                        "{delay} s is longer than refreshTimeout ({timeout} s) (line {}); the delay between status \
-                         checks must not exceed the time allowed for the whole wait",
-                        field.line
-                    ),
-                ));
-            }
-            delay
+/// The registrator creates a datastore and two data assets whose names derive from `containerName` and
+/// `containerDataPath` (the Python tool's naming); a name Azure ML would refuse is reported here, at the key that
+/// produced it, rather than after the first writes of a run.
+fn derived_names(r: &Reader<'_>, params: &RegistratorParams, path: &Field<'_>) -> Option<()> {
+    let names = match crate::pipeline::registrator::naming::Names::new(params) {
+        Ok(names) => names,
+        Err(message) => {
+            r.report(r.error(&path.path, format!("{message} (line {})", path.line)));
+            return None;
         }
     };
-    let cancel_on_timeout = match params.get("cancelOnTimeout") {
-        None => false,
-        Some(field) => r.boolean(&field)?,
-    };
-    let max_concurrency = match params.get("maxConcurrentSubmissions") {
-        None => DEFAULT_MAX_CONCURRENCY,
-        Some(field) => {
-            let expected = format!("a whole number from 1 to {}", rules::MAX_CONCURRENCY);
-            usize::try_from(r.whole(&field, 1, rules::MAX_CONCURRENCY, &expected)?).unwrap_or(1)
-        }
-    };
-    Ok(RetrainerParams {
-        data_assets,
-        refresh_timeout: Duration::from_secs(timeout),
-        refresh_delay: Duration::from_secs(delay),
-        cancel_on_timeout,
-        max_concurrency,
-    })
-}
-
-fn data_assets(r: &mut Reader<'_>, field: &Field<'_>) -> Result<Vec<DataAssetBinding>, ConfigError> {
-    let expected = "a list of `{name: <pipeline input>, value: <data asset>}` mappings";
-    let items = r.list(field, expected)?;
-    if items.is_empty() {
-        return Err(r.error(&field.path, format!("the list is empty (line {}); expected {expected}", field.line)));
-    }
-    let mut bindings: Vec<(DataAssetBinding, u64)> = Vec::new();
-    for item in &items {
-        let entry = r.map(item, "a mapping with `name` (the pipeline input) and `value` (the data asset)")?;
-        r.warn_unknown(&entry, keys::DATA_ASSET, &[], "");
-        let name_field = r.require(&entry, "name", "the pipeline input name")?;
-        let value_field = r.require(&entry, "value", "the data asset the input must read")?;
-        let input_name = r.named(&name_field, "a pipeline input name", rules::input_name)?;
-        let asset = r.string(&value_field, "a data asset name")?.trim().to_string();
-        if let Some((_, line)) = bindings.iter().find(|(b, _)| b.input_name == input_name) {
-            return Err(r.error(
-                &name_field.path,
+    let mut ok = true;
+    for (what, name) in [("datastore", &names.datastore), ("data asset", &names.mltable), ("data asset", &names.uri)] {
+        if let Err(rule) = rules::writable_asset_name(name) {
+            ok = false;
+            r.report(r.error(
+                &path.path,
                 format!(
-                    "duplicate input name {} (lines {line} and {}); each pipeline input may be bound once",
-                    quote(&input_name),
-                    name_field.line
+                    "the {what} name {} derived from containerName and containerDataPath (line {}) is not valid: \
+                     {rule}; rename the folder or the container",
+                    quote(name),
+                    path.line
                 ),
             ));
         }
-        bindings.push((DataAssetBinding { input_name, asset }, name_field.line));
     }
-    Ok(bindings.into_iter().map(|(b, _)| b).collect())
+    ok.then_some(())
+}
+
+fn retrainer(r: &Reader<'_>, params: &Map<'_>, workspace: Option<&Workspace>) -> Option<RetrainerParams> {
+    let data_assets = r
+        .keep(r.require(params, "dataAssets", "a list of `{name: <pipeline input>, value: <data asset>}`"))
+        .and_then(|field| data_assets(r, &field, workspace));
+    let max = rules::MAX_REFRESH_TIMEOUT_SECS;
+    let seconds = format!("a whole number of seconds from 1 to {max} (7 days), such as 2700 or \"2700\"");
+    let timeout = match params.get("refreshTimeout") {
+        None => Some(DEFAULT_REFRESH_TIMEOUT_SECS),
+        Some(field) => r.keep(r.whole(&field, 1, max, &seconds)),
+    };
+    let delay = match (params.get("refreshDelay"), timeout) {
+        // The default must not exceed a short timeout the user chose.
+        (None, Some(timeout)) => Some(DEFAULT_REFRESH_DELAY_SECS.min(timeout)),
+        (None, None) => None,
+        (Some(field), timeout) => match (r.keep(r.whole(&field, 1, max, &seconds)), timeout) {
+            (Some(delay), Some(timeout)) if delay > timeout => {
+                r.report(r.error(
+                    &field.path,
+                    format!(
+                        "{delay} s is longer than refreshTimeout ({timeout} s) (line {}); the delay between \
+                             status checks must not exceed the time allowed for the whole wait",
+                        field.line
+                    ),
+                ));
+                None
+            }
+            (delay, _) => delay,
+        },
+    };
+    let cancel_on_timeout = match params.get("cancelOnTimeout") {
+        None => Some(false),
+        Some(field) => r.keep(r.boolean(&field)),
+    };
+    let max_concurrency = match params.get("maxConcurrentSubmissions") {
+        None => Some(DEFAULT_MAX_CONCURRENCY),
+        Some(field) => {
+            let expected = format!("a whole number from 1 to {}", rules::MAX_CONCURRENCY);
+            r.keep(r.whole(&field, 1, rules::MAX_CONCURRENCY, &expected)).map(|n| usize::try_from(n).unwrap_or(1))
+        }
+    };
+    Some(RetrainerParams {
+        data_assets: data_assets?,
+        refresh_timeout: Duration::from_secs(timeout?),
+        refresh_delay: Duration::from_secs(delay?),
+        cancel_on_timeout: cancel_on_timeout?,
+        max_concurrency: max_concurrency?,
+    })
+}
+
+fn data_assets(r: &Reader<'_>, field: &Field<'_>, workspace: Option<&Workspace>) -> Option<Vec<DataAssetBinding>> {
+    let expected = "a list of `{name: <pipeline input>, value: <data asset>}` mappings";
+    let items = r.keep(r.list(field, expected))?;
+    if items.is_empty() {
+        r.report(r.error(&field.path, format!("the list is empty (line {}); expected {expected}", field.line)));
+        return None;
+    }
+    let mut bindings: Vec<(DataAssetBinding, u64)> = Vec::new();
+    let mut ok = true;
+    for item in &items {
+        match data_asset(r, item, workspace) {
+            Some((binding, line)) => {
+                if let Some((_, first)) = bindings.iter().find(|(b, _)| b.input_name == binding.input_name) {
+                    ok = false;
+                    r.report(r.error(
+                        &format!("{}.name", item.path),
+                        format!(
+                            "duplicate input name {} (lines {first} and {line}); each pipeline input may be bound once",
+                            quote(&binding.input_name)
+                        ),
+                    ));
+                } else {
+                    bindings.push((binding, line));
+                }
+            }
+            None => ok = false,
+        }
+    }
+    ok.then(|| bindings.into_iter().map(|(b, _)| b).collect())
+}
+
+/// One `dataAssets` entry and the line of its `name`.
+fn data_asset(r: &Reader<'_>, item: &Field<'_>, workspace: Option<&Workspace>) -> Option<(DataAssetBinding, u64)> {
+    let entry = r.keep(r.map(item, "a mapping with `name` (the pipeline input) and `value` (the data asset)"))?;
+    r.warn_unknown(&entry, keys::DATA_ASSET, &[], "");
+    let name_field = r.keep(r.require(&entry, "name", "the pipeline input name"));
+    let value_field = r.keep(r.require(&entry, "value", "the data asset the input must read"));
+    let input_name = name_field.as_ref().and_then(|f| r.keep(r.named(f, "a pipeline input name", rules::input_name)));
+    let asset = value_field.as_ref().and_then(|f| {
+        let asset = r.keep(r.string(f, "a data asset name"))?.trim().to_string();
+        match crate::pipeline::retrainer::assets::config_value_problem(&asset, workspace) {
+            None => Some(asset),
+            Some(rule) => {
+                r.report(r.invalid(f, &asset, &rule));
+                None
+            }
+        }
+    });
+    Some((DataAssetBinding { input_name: input_name?, asset: asset? }, name_field?.line))
 }
 
 /// One of a few words, case-insensitively.

@@ -1,16 +1,23 @@
 //! Typed reading of the YAML tree: mappings with duplicate and unknown-key checks, required keys with typo help,
 //! and strings, booleans and integers extracted by hand so that every message names the key path and the line.
+//! The reader collects problems instead of stopping at the first ([`Reader::keep`]), so one `drift validate`
+//! lists every key to fix.
+
+use std::cell::RefCell;
 
 use super::ConfigError;
 use super::keys;
 use super::node::{Node, Value, quote};
 use super::yaml::missing_space_after_colon;
 
-/// Reading state: where the text came from, the text (to quote values as written), and the warnings so far.
+/// Reading state: where the text came from, the text (to quote values as written), and the warnings and problems
+/// so far. Interior mutability lets every read take `&self`, so a failed read can be recorded with
+/// `r.keep(r.string(…))` in one expression.
 pub(crate) struct Reader<'a> {
     pub origin: &'a str,
     pub text: &'a str,
-    pub warnings: Vec<String>,
+    warnings: RefCell<Vec<String>>,
+    problems: RefCell<Vec<ConfigError>>,
 }
 
 /// A mapping being read, with its string keys.
@@ -49,13 +56,33 @@ impl<'a> Map<'a> {
     }
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
+    pub(crate) fn new(origin: &'a str, text: &'a str) -> Reader<'a> {
+        Reader { origin, text, warnings: RefCell::new(Vec::new()), problems: RefCell::new(Vec::new()) }
+    }
+
+    /// The warnings and the problems found, in the order found.
+    pub(crate) fn finish(self) -> (Vec<String>, Vec<ConfigError>) {
+        (self.warnings.into_inner(), self.problems.into_inner())
+    }
+
+    /// Records a problem; reading goes on with the next key.
+    pub(crate) fn report(&self, problem: ConfigError) {
+        self.problems.borrow_mut().push(problem);
+    }
+
+    /// The value of a successful read, or `None` after recording why it failed: the caller skips what depends on
+    /// this value and goes on with the rest.
+    pub(crate) fn keep<T>(&self, read: Result<T, ConfigError>) -> Option<T> {
+        read.map_err(|problem| self.report(problem)).ok()
+    }
+
     pub(crate) fn error(&self, key: &str, message: impl Into<String>) -> ConfigError {
         ConfigError::at(self.origin, key, message)
     }
 
-    fn warn(&mut self, key: &str, message: &str) {
-        self.warnings.push(ConfigError::at(self.origin, key, message).to_string());
+    fn warn(&self, key: &str, message: &str) {
+        self.warnings.borrow_mut().push(ConfigError::at(self.origin, key, message).to_string());
     }
 
     /// A value of the wrong kind: `expected {expected}, found the number 123 (line 7)`, plus the fix when obvious.
@@ -82,8 +109,9 @@ impl Reader<'_> {
         self.error(&field.path, message)
     }
 
-    /// Opens a mapping: rejects other kinds and duplicate keys, warns about keys that are not strings.
-    pub(crate) fn map<'n>(&mut self, field: &Field<'n>, expected: &str) -> Result<Map<'n>, ConfigError> {
+    /// Opens a mapping: rejects other kinds; records a duplicate key as a problem (the first occurrence is read,
+    /// so the rest of the mapping is still checked); warns about keys that are not strings.
+    pub(crate) fn map<'n>(&self, field: &Field<'n>, expected: &str) -> Result<Map<'n>, ConfigError> {
         let Value::Map(entries) = &field.node.value else {
             return Err(self.wrong_type(field, expected));
         };
@@ -100,10 +128,11 @@ impl Reader<'_> {
                 continue;
             };
             if let Some((_, first, _)) = map.entries.iter().find(|(k, _, _)| *k == name) {
-                return Err(self.error(
+                self.report(self.error(
                     &join(&field.path, &name),
                     format!("duplicate key (lines {} and {}); each key may appear only once", first.line, key.line),
                 ));
+                continue;
             }
             map.entries.push((name, key, value));
         }
@@ -135,7 +164,7 @@ impl Reader<'_> {
 
     /// Warns about every key of `map` not in `known`; keys listed in `foreign` (another pipeline's keys) get
     /// "used only by …" instead of a typo hint.
-    pub(crate) fn warn_unknown(&mut self, map: &Map<'_>, known: &[&str], foreign: &[&str], foreign_owner: &str) {
+    pub(crate) fn warn_unknown(&self, map: &Map<'_>, known: &[&str], foreign: &[&str], foreign_owner: &str) {
         let mut findings = Vec::new();
         for (name, key_node, _) in &map.entries {
             if known.contains(&name.as_str()) {

@@ -1,5 +1,12 @@
-//! Azure's naming rules for the values a config names, checked offline so a typo fails in `drift validate` with
-//! the rule spelled out, instead of minutes later as an ARM 400. Each check returns the rule when it fails.
+//! Azure's naming rules for the values a config or a flag names, checked offline so a typo fails in
+//! `drift validate` (or before the first request) with the rule spelled out, instead of minutes later as an ARM
+//! 400 — or, worse, as a request to a path the value was never meant to reach (`../../x` as a version). Each check
+//! returns the rule when it fails.
+//!
+//! Sources: the Azure ML REST spec drift is written against (`tests/contracts/azureml/stable/2025-12-01/`,
+//! `mfe.json` and `machineLearningServices.json`, cited by line), and Microsoft Learn's "Naming rules and
+//! restrictions for Azure resources" (learn.microsoft.com/azure/azure-resource-manager/management/resource-name-rules)
+//! for the ARM resource names. Where a rule is drift's own choice, its comment says so.
 
 /// Longest `refreshTimeout` accepted: a week. Longer waits are a typo (minutes meant as seconds × 60, say).
 pub(crate) const MAX_REFRESH_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
@@ -7,6 +14,8 @@ pub(crate) const MAX_REFRESH_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 /// Bounds of `maxConcurrentSubmissions`.
 pub(crate) const MAX_CONCURRENCY: u64 = 64;
 
+/// ARM's `subscriptionId` path parameter (common-types `SubscriptionIdParameter`, `format: uuid`; not in the
+/// repository, from memory — the sandbox's `schema::is_guid` checks the same 8-4-4-4-12 form).
 pub(crate) fn subscription_id(v: &str) -> Result<(), String> {
     let groups: Vec<&str> = v.split('-').collect();
     let lengths_ok = groups.iter().map(|g| g.len()).eq([8, 4, 4, 4, 12]);
@@ -18,6 +27,8 @@ pub(crate) fn subscription_id(v: &str) -> Result<(), String> {
     }
 }
 
+/// Resource groups, per "Naming rules and restrictions" (Microsoft.Resources/resourcegroups: 1-90 characters,
+/// underscores, hyphens, periods, parentheses and letters or digits, not ending in a period).
 pub(crate) fn resource_group(v: &str) -> Result<(), String> {
     let len = v.chars().count();
     let chars_ok = v.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '(' | ')'));
@@ -29,6 +40,7 @@ pub(crate) fn resource_group(v: &str) -> Result<(), String> {
     }
 }
 
+/// `WorkspaceNameParameter` in `machineLearningServices.json`: `^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$`.
 pub(crate) fn workspace_name(v: &str) -> Result<(), String> {
     let mut chars = v.chars();
     let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
@@ -42,6 +54,8 @@ pub(crate) fn workspace_name(v: &str) -> Result<(), String> {
     }
 }
 
+/// Storage accounts, per "Naming rules and restrictions" (Microsoft.Storage/storageAccounts: 3-24 lowercase
+/// letters and numbers). The name becomes a host (`{account}.blob.core.windows.net`), so nothing else may pass.
 pub(crate) fn storage_account(v: &str) -> Result<(), String> {
     if (3..=24).contains(&v.len()) && v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()) {
         Ok(())
@@ -50,6 +64,9 @@ pub(crate) fn storage_account(v: &str) -> Result<(), String> {
     }
 }
 
+/// Blob containers, per Microsoft Learn "Naming and referencing containers, blobs, and metadata" (3-63
+/// characters, lowercase letters, numbers and hyphens, starting with a letter or number, no consecutive hyphens;
+/// from memory, the same rule the sandbox enforces).
 pub(crate) fn container(v: &str) -> Result<(), String> {
     let chars_ok = v.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     let ends_ok = !v.starts_with('-') && !v.ends_with('-');
@@ -89,7 +106,66 @@ pub(crate) fn input_name(v: &str) -> Result<(), String> {
     }
 }
 
-/// An ARM api-version: `YYYY-MM-DD`, optionally with `-preview`.
+/// Longest `--data_asset_version` accepted. The spec gives data versions no limit (`mfe.json` line 6130, the
+/// `version` path parameter of `DataVersions_CreateOrUpdate`, has neither pattern nor length); 100 is issue 9's
+/// bound: far above drift's own 14-digit versions, far below anything that could flood a URL or a message.
+pub(crate) const MAX_DATA_VERSION_CHARS: usize = 100;
+
+/// A data asset version (`--data_asset_version`): letters, digits, `.`, `-`, `_`, starting with a letter or digit.
+/// The characters are those the sandbox's `schema::is_version` accepts (the asset-name pattern of `mfe.json` line
+/// 6126 plus `.`, for versions such as `1.0`); with them a version is one URL path segment and one ARM-id segment,
+/// so `../../x`, `a b`, `%2e%2e` or a newline can never reach a job's inputs or a request path.
+pub(crate) fn data_version(v: &str) -> Result<(), String> {
+    let mut chars = v.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if first_ok && rest_ok && v.len() <= MAX_DATA_VERSION_CHARS {
+        Ok(())
+    } else {
+        Err(format!(
+            "a data asset version is 1-{MAX_DATA_VERSION_CHARS} characters: letters, digits, '.', '-' and '_', \
+             starting with a letter or digit (such as 20261128101500)"
+        ))
+    }
+}
+
+/// The name of a data asset or datastore drift creates: the `name` path parameter of `DataVersions_CreateOrUpdate`
+/// (`mfe.json` line 6126) and `Datastores_CreateOrUpdate` (line 6485), `^[a-zA-Z0-9][a-zA-Z0-9\-_]{0,254}$`.
+/// Reads (GET) take any name, so `dataAssets` values are checked by the retrainer's asset parser instead.
+pub(crate) fn writable_asset_name(v: &str) -> Result<(), String> {
+    let mut chars = v.chars();
+    let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
+    let rest_ok = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'));
+    if first_ok && rest_ok && v.len() <= 255 {
+        Ok(())
+    } else {
+        Err("Azure ML accepts only 1-255 letters, digits, '-' and '_', starting with a letter or digit \
+             (^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$)"
+            .to_string())
+    }
+}
+
+/// Longest `--model_name_prefix` item, and most items. drift's own bounds (no Azure rule applies: a prefix is only
+/// compared with job display names, never sent): generous for a group name, small enough for one log line.
+pub(crate) const MAX_PREFIX_CHARS: usize = 128;
+pub(crate) const MAX_PREFIXES: usize = 100;
+
+/// One `--model_name_prefix` item: the start of the training jobs' display names (`{prefix}_{YYYYmmddHHMMSS}_…`),
+/// matched literally. Display names are free text, so any printable character is allowed; control characters
+/// (a newline, a tab, an escape) cannot be part of a display name anyone typed and would garble logs.
+pub(crate) fn model_name_prefix(v: &str) -> Result<(), String> {
+    if v.chars().count() <= MAX_PREFIX_CHARS && !v.chars().any(char::is_control) {
+        Ok(())
+    } else {
+        Err(format!(
+            "a model name prefix is at most {MAX_PREFIX_CHARS} characters, without control characters (newlines, \
+             tabs)"
+        ))
+    }
+}
+
+/// An ARM api-version: `YYYY-MM-DD`, optionally with `-preview` (ARM's api-version convention, as in the spec's
+/// `"version": "2025-12-01"`, `mfe.json` line 5). It becomes a query value, so nothing else may pass.
 pub(crate) fn api_version(v: &str) -> Result<(), String> {
     let date = v.strip_suffix("-preview").unwrap_or(v);
     let parts: Vec<&str> = date.split('-').collect();

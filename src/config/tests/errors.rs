@@ -486,10 +486,171 @@ fn never_panics_on_mangled_input() {
                 let mut mangled = bytes.to_vec();
                 mangled[i] = replacement;
                 if let Err(err) = crate::config::parse("t.yaml", &mangled) {
-                    assert!(!err.message.is_empty());
-                    assert!(!err.to_string().contains('\n'), "{err}");
+                    // One line per problem, each a complete message.
+                    let problems = err.problems();
+                    assert!(problems.iter().all(|p| !p.message.is_empty() && !p.message.contains('\n')), "{err}");
+                    assert_eq!(err.to_string().lines().count(), problems.len(), "{err}");
                 }
             }
         }
     }
+}
+
+/// `drift validate` lists every problem, not only the first: each on its own line with file, key path and line.
+#[test]
+fn several_problems_are_reported_together() {
+    let yaml = edit(
+        &edit(&edit(REGISTRATOR, "0b1f6471-1bf0-4dda-aec3-cb9272f09590", "my-subscription"), "mlw-forecast", "ml"),
+        "datalakeprod01",
+        "DataLakeProd01",
+    );
+    let yaml = with_params(&yaml, "pinBy: date\napiVersion: latest");
+    let err = parse_str(&yaml).unwrap_err();
+    println!("{err}");
+    let keys: Vec<Option<String>> = err.problems().into_iter().map(|p| p.key).collect();
+    let want = [
+        "Processing.parameters.azml.subscriptionId",
+        "Processing.parameters.azml.mlWorkspaceName",
+        "Processing.parameters.apiVersion",
+        "Processing.parameters.storageAccountName",
+        "Processing.parameters.pinBy",
+    ];
+    assert_eq!(keys, want.iter().map(|k| Some(k.to_string())).collect::<Vec<_>>(), "{err}");
+    // The first problem leads, as it always did; the rendering has one complete line per problem.
+    assert_eq!(err.key.as_deref(), Some(want[0]));
+    let text = err.to_string();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), want.len(), "{text}");
+    for (line, key) in lines.iter().zip(want) {
+        assert!(line.starts_with(&format!("config test.yaml: {key}: ")), "{line}");
+        assert!(line.contains("(line "), "{line}");
+    }
+    assert!(
+        lines[0].contains("GUID") && lines[1].contains("3-33 characters") && lines[4].contains("version, timestamp")
+    );
+}
+
+#[test]
+fn problems_in_several_list_entries_and_missing_keys_are_all_reported() {
+    let yaml = "\
+Processing:
+  type: ModelRetrainer
+  parameters:
+    azml:
+      resourceGroup: rg.
+    dataAssets:
+      - name: 1st
+        value: sales
+      - name: ok
+      - value: ../../x
+      - name: ok
+        value: sales
+    refreshTimeout: 45m
+    refreshDelay: 0
+    maxConcurrentSubmissions: 65
+    cancelOnTimeout: yes
+";
+    let err = parse_str(yaml).unwrap_err();
+    println!("{err}");
+    let keys: Vec<String> = err.problems().into_iter().filter_map(|p| p.key).collect();
+    for key in [
+        "Processing.parameters.azml.subscriptionId",
+        "Processing.parameters.azml.mlWorkspaceName",
+        "Processing.parameters.azml.resourceGroup",
+        "Processing.parameters.dataAssets[0].name",
+        "Processing.parameters.dataAssets[1].value",
+        "Processing.parameters.dataAssets[2].name",
+        "Processing.parameters.dataAssets[2].value",
+        "Processing.parameters.refreshTimeout",
+        "Processing.parameters.refreshDelay",
+        "Processing.parameters.maxConcurrentSubmissions",
+        "Processing.parameters.cancelOnTimeout",
+    ] {
+        assert!(keys.iter().any(|k| k == key), "{key} not reported:\n{err}");
+    }
+    // `dataAssets[3]` repeats the name of `[1]`, but `[1]` is itself broken: no duplicate is claimed for it.
+    assert!(!err.to_string().contains("duplicate"), "{err}");
+}
+
+#[test]
+fn a_duplicate_key_does_not_hide_the_rest() {
+    let yaml =
+        edit(REGISTRATOR, "    containerName: curated\n", "    containerName: curated\n    containerName: raw\n");
+    let yaml = edit(&yaml, "datalakeprod01", "Data-Lake");
+    let err = parse_str(&yaml).unwrap_err();
+    let keys: Vec<Option<String>> = err.problems().into_iter().map(|p| p.key).collect();
+    assert_eq!(
+        keys,
+        [Some("Processing.parameters.containerName".into()), Some("Processing.parameters.storageAccountName".into())],
+        "{err}"
+    );
+}
+
+/// Names that would become URL segments or ARM ids the registrator or retrainer writes (issue 9, rows 2 and 14).
+#[test]
+fn names_that_would_become_urls_or_ids() {
+    let other_ws = "/subscriptions/99999999-1111-2222-3333-444444444444/resourceGroups/rg-mlops-prod/providers/\
+                    Microsoft.MachineLearningServices/workspaces/mlw-forecast/data/sales/versions/1";
+    check(vec![
+        case(
+            edit(REGISTRATOR, "delta/sales/daily", "delta/sales.v2/daily"),
+            Some("Processing.parameters.containerDataPath"),
+            &[
+                "data asset name \"curated-delta-sales.v2-daily-mltable\"",
+                "(line 10)",
+                "^[a-zA-Z0-9][a-zA-Z0-9\\-_]{0,254}$",
+            ],
+        ),
+        case(
+            edit(REGISTRATOR, "delta/sales/daily", "delta/sales data"),
+            Some("Processing.parameters.containerDataPath"),
+            &["not a valid Azure ML asset name"],
+        ),
+        case(
+            edit(REGISTRATOR, "delta/sales/daily", &"p/".repeat(130)),
+            Some("Processing.parameters.containerDataPath"),
+            &["at most 255 characters"],
+        ),
+        case(
+            edit(RETRAINER, "value: curated-delta-sales-daily-uri", &format!("value: {other_ws}")),
+            Some("Processing.parameters.dataAssets[1].value"),
+            &["not of this config's workspace", "only in the config's workspace (azml)"],
+        ),
+        case(
+            edit(
+                RETRAINER,
+                "value: curated-delta-sales-daily-uri",
+                "value: azureml://subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourcegroups/rg-other/workspaces/mlw-forecast/data/sales",
+            ),
+            Some("Processing.parameters.dataAssets[1].value"),
+            &["an asset of workspace 0b1f6471-1bf0-4dda-aec3-cb9272f09590/rg-other/mlw-forecast"],
+        ),
+        case(
+            edit(RETRAINER, "value: curated-delta-sales-daily-uri", "value: azureml://registries/shared/data/sales"),
+            Some("Processing.parameters.dataAssets[1].value"),
+            &["registry shared"],
+        ),
+        case(
+            edit(RETRAINER, "value: curated-delta-sales-daily-uri", "value: ../../x"),
+            Some("Processing.parameters.dataAssets[1].value"),
+            &["\"../../x\" is not valid (line 12)", "not a data asset reference"],
+        ),
+        case(
+            with_params(REGISTRATOR, "apiVersion: 2025-12-01&x=1"),
+            Some("Processing.parameters.apiVersion"),
+            &["YYYY-MM-DD"],
+        ),
+    ]);
+}
+
+#[test]
+fn a_flood_of_problems_is_cut_short() {
+    let mut yaml = without(RETRAINER, "refreshDelay").replace("    refreshTimeout: \"2700\"\n", "");
+    let entries: String = (0..200).map(|i| format!("      - name: bad-{i}\n        value: ok\n")).collect();
+    yaml = yaml.replacen("    dataAssets:\n", &format!("    dataAssets:\n{entries}"), 1);
+    let err = parse_str(&yaml).unwrap_err();
+    assert!(err.problems().len() >= 200);
+    let text = err.to_string();
+    assert_eq!(text.lines().count(), crate::config::MAX_SHOWN_PROBLEMS + 1, "{text}");
+    assert!(text.lines().last().unwrap().contains("more problems"), "{text}");
 }

@@ -248,3 +248,19 @@ fn line_endings_and_document_markers() {
         assert_eq!(registrator(&config).container, "curated");
     }
 }
+
+/// A `dataAssets` value that is this workspace's own ARM id or long-form URI stays accepted (case-insensitively,
+/// as ARM compares names).
+#[test]
+fn this_workspaces_own_asset_ids_are_accepted() {
+    for value in [
+        "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-mlops-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw-forecast/data/sales/versions/3",
+        "azureml:/subscriptions/0B1F6471-1BF0-4DDA-AEC3-CB9272F09590/resourcegroups/RG-MLOPS-PROD/providers/Microsoft.MachineLearningServices/workspaces/MLW-Forecast/data/sales",
+        "azureml://subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourcegroups/rg-mlops-prod/workspaces/mlw-forecast/data/sales/versions/3",
+        "azureml:sales",
+    ] {
+        let yaml = edit(RETRAINER, "value: curated-delta-sales-daily-uri", &format!("value: {value}"));
+        let config = parse_str(&yaml).unwrap_or_else(|e| panic!("{value}: {e}"));
+        assert_eq!(retrainer(&config).data_assets[1].asset, value);
+    }
+}

@@ -51,6 +51,7 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
         file: config.origin.clone(),
         key: Some("Processing.parameters.containerDataPath".into()),
         message,
+        also: Vec::new(),
     })?;
     let ws = &config.workspace;
     let ml =

@@ -184,6 +184,49 @@ fn parse_long_form(rest: &str) -> Option<AssetRef> {
     }
 }
 
+/// Why a configured `dataAssets` value cannot be used by a retrainer working in workspace `here`, or `None` when
+/// it can. drift reads and registers data assets only in the config's own workspace (`azml`): a job input is
+/// rewritten as `…/workspaces/{here}/data/{name}/versions/{v}`, so another workspace's asset (an ARM id or an
+/// `azureml://subscriptions/…` URI naming another workspace), a registry's asset, or a URI naming its workspace
+/// only by id (`azureml://locations/…`, which cannot be checked offline) would be silently retargeted to an asset
+/// of the same name here. They are refused instead. `here` is `None` when the workspace keys are themselves
+/// invalid (reported on their own); only the form is checked then.
+pub fn config_value_problem(raw: &str, here: Option<&crate::config::Workspace>) -> Option<String> {
+    const FORMS: &str = "write the asset's name (sales), azureml:sales, or its ARM id in this workspace";
+    let value = raw.trim();
+    let Some(reference) = parse(value) else {
+        return Some(format!(
+            "not a data asset reference (asset names are letters, digits, '-', '_' and '.', starting with a letter \
+             or digit); {FORMS}"
+        ));
+    };
+    let elsewhere = "drift reads and registers data assets only in the config's workspace (azml)";
+    match &reference.scope {
+        AssetScope::Registry(registry) => {
+            Some(format!("an asset of the Azure ML registry {registry}; {elsewhere}; {FORMS}"))
+        }
+        AssetScope::Workspace(None) if value.to_ascii_lowercase().starts_with("azureml://locations/") => {
+            Some(format!("this URI names its workspace only by id, which drift cannot check against azml; {FORMS}"))
+        }
+        AssetScope::Workspace(None) => None,
+        AssetScope::Workspace(Some(key)) => {
+            let here = here?;
+            let here_key = WorkspaceKey::new(&here.subscription_id, &here.resource_group, &here.workspace_name);
+            (key != &here_key).then(|| {
+                format!(
+                    "an asset of workspace {}/{}/{}, not of this config's workspace {}/{}/{}; {elsewhere}; {FORMS}",
+                    key.subscription,
+                    key.resource_group,
+                    key.workspace,
+                    here.subscription_id,
+                    here.resource_group,
+                    here.workspace_name
+                )
+            })
+        }
+    }
+}
+
 /// The ARM id of version `version` of workspace asset `name` — the form GET returns and PUT takes.
 pub fn arm_id(ws: &crate::config::Workspace, name: &str, version: &str) -> String {
     format!("{}/data/{}/versions/{}", crate::azure::ml::workspace_path(ws), name, version)
@@ -293,6 +336,51 @@ mod tests {
         // Config values written as ARM ids match inputs written in short forms.
         let wanted_arm = arm("sales");
         assert!(parse("sales:1").unwrap().same_asset(&wanted_arm, &h));
+    }
+
+    #[test]
+    fn config_values_outside_this_workspace_are_refused() {
+        let ws = crate::config::Workspace {
+            subscription_id: SUB.into(),
+            resource_group: "my-rg".into(),
+            workspace_name: "my-ws".into(),
+        };
+        let other = "99999999-1111-2222-3333-444444444444";
+        let arm = |sub: &str, rg: &str, w: &str| {
+            format!(
+                "/subscriptions/{sub}/resourceGroups/{rg}/providers/Microsoft.MachineLearningServices/workspaces/{w}/data/sales"
+            )
+        };
+        for good in [
+            "sales".to_string(),
+            "azureml:sales".into(),
+            "sales:3".into(),
+            arm(SUB, "my-rg", "my-ws"),
+            arm(&SUB.to_uppercase(), "MY-RG", "My-Ws"),
+            format!("{}/versions/7", arm(SUB, "my-rg", "my-ws")),
+            format!("azureml://subscriptions/{SUB}/resourcegroups/my-rg/workspaces/my-ws/data/sales/versions/7"),
+        ] {
+            assert_eq!(config_value_problem(&good, Some(&ws)), None, "{good}");
+        }
+        for (bad, words) in [
+            (arm(other, "my-rg", "my-ws"), "not of this config's workspace"),
+            (arm(SUB, "other-rg", "my-ws"), "not of this config's workspace"),
+            (format!("{}/versions/7", arm(SUB, "my-rg", "other-ws")), "not of this config's workspace"),
+            (
+                format!("azureml://subscriptions/{other}/resourcegroups/my-rg/workspaces/my-ws/data/sales"),
+                "not of this config's workspace",
+            ),
+            ("azureml://locations/westeurope/workspaces/0a1b/data/sales/versions/7".into(), "only by id"),
+            ("azureml://registries/shared/data/sales/versions/7".into(), "registry shared"),
+            ("../../x".into(), "not a data asset reference"),
+            ("sales data".into(), "not a data asset reference"),
+            ("https://acct.blob.core.windows.net/c/sales".into(), "not a data asset reference"),
+        ] {
+            let problem = config_value_problem(&bad, Some(&ws)).unwrap_or_else(|| panic!("accepted {bad}"));
+            assert!(problem.contains(words), "{bad}: {problem}");
+        }
+        // With the workspace keys themselves invalid, only the form is checked.
+        assert_eq!(config_value_problem(&arm(other, "rg", "ws"), None), None);
     }
 
     #[test]

@@ -335,6 +335,7 @@ fn bindings(params: &RetrainerParams, origin: &str) -> Result<Vec<Binding>, Erro
                             "{:?} is not a workspace data asset; write its name (sales), azureml:sales, or its ARM id",
                             b.asset
                         ),
+                        also: Vec::new(),
                     }
                 })?;
             Ok(Binding { input_name: b.input_name.clone(), asset })
