@@ -16,7 +16,7 @@ use crate::error::{Error, ExitStatus};
 use crate::http::{HttpClient, RetryPolicy, TokenProvider};
 use crate::logging::{self, LogFormat, LogLevel, SharedWriter};
 use crate::output::{self, OutputFormat, Report};
-use crate::pipeline::registrator::naming;
+use crate::config::naming;
 use crate::pipeline::{self, RunOptions, Session};
 use crate::shutdown::{self, Shutdown};
 use crate::{Invocation, cloud};

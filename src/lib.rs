@@ -3,6 +3,7 @@
 //! Data flows one way: CLI → config → credentials → typed Azure clients → pipeline → outputs.
 
 mod app;
+pub mod assets;
 pub mod auth;
 pub mod azure;
 pub mod cli;

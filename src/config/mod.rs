@@ -6,6 +6,7 @@
 //! and typo matching. Reference for users: `docs/configuration.md`.
 
 mod keys;
+pub mod naming;
 mod node;
 mod parse;
 mod read;

@@ -208,7 +208,7 @@ fn registrator(r: &Reader<'_>, params: &Map<'_>) -> Option<RegistratorParams> {
 /// `containerDataPath` (the Python tool's naming); a name Azure ML would refuse is reported here, at the key that
 /// produced it, rather than after the first writes of a run.
 fn derived_names(r: &Reader<'_>, params: &RegistratorParams, path: &Field<'_>) -> Option<()> {
-    let names = match crate::pipeline::registrator::naming::Names::new(params) {
+    let names = match super::naming::Names::new(params) {
         Ok(names) => names,
         Err(message) => {
             r.report(r.error(&path.path, format!("{message} (line {})", path.line)));
@@ -322,7 +322,7 @@ fn data_asset(r: &Reader<'_>, item: &Field<'_>, workspace: Option<&Workspace>) -
     let input_name = name_field.as_ref().and_then(|f| r.keep(r.named(f, "a pipeline input name", rules::input_name)));
     let asset = value_field.as_ref().and_then(|f| {
         let asset = r.keep(r.string(f, "a data asset name"))?.trim().to_string();
-        match crate::pipeline::retrainer::assets::config_value_problem(&asset, workspace) {
+        match crate::assets::config_value_problem(&asset, workspace) {
             None => Some(asset),
             Some(rule) => {
                 r.report(r.invalid(f, &asset, &rule));

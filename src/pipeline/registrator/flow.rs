@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
-use super::naming::{self, Names};
+use crate::config::naming::{self, Names};
 use super::table::read_table_state;
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;

@@ -1,7 +1,6 @@
 //! The registrator pipeline: Delta table in ADLS Gen2 → Azure ML datastore, MLTable and uri_folder data versions.
 
 mod flow;
-pub mod naming;
 pub mod table;
 
 pub use flow::{TAG_DELTA_VERSION, TASK_VALUE_KEY, run};

@@ -143,7 +143,7 @@ pub fn build_body(base: &Value, change: &Resubmission<'_>) -> Result<Value, Stri
             .and_then(Value::as_object_mut)
             .ok_or_else(|| format!("the base job has no input {input_name}"))?;
         // jobInputType and mode stay as the pipeline author set them; only the version moves.
-        input.insert("uri".into(), Value::String(super::assets::arm_id(change.workspace, asset, change.target)));
+        input.insert("uri".into(), Value::String(crate::assets::arm_id(change.workspace, asset, change.target)));
     }
     out.insert("displayName".into(), Value::String(change.display_name.to_string()));
     out.insert("jobType".into(), Value::String("Pipeline".into()));

@@ -2,7 +2,6 @@
 //! resubmit it on the target version, wait for all, report. Selection, naming and bodies are pure (`select`,
 //! `body`, `assets`); this module is the I/O around them.
 
-pub mod assets;
 pub mod body;
 pub mod select;
 pub mod wait;
@@ -12,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use self::assets::{AssetScope, WorkspaceKey};
+use crate::assets::{self, AssetScope, WorkspaceKey};
 use self::select::{Binding, Candidate, Decision, NamePattern, ResubmitReason, Selection};
 use self::wait::{WaitEnd, Watched};
 use super::Session;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
 
-use super::assets::{self, AssetRef, WorkspaceKey};
+use crate::assets::{self, AssetRef, WorkspaceKey};
 use crate::azure::ml::models::{JobStatus, JobSummary};
 
 /// Length of the `YYYYmmddHHMMSS` part of a display name.

@@ -3,7 +3,7 @@
 
 use crate::azure::ml::seg;
 use crate::config::{RegistratorParams, Workspace};
-use crate::pipeline::retrainer::assets::is_asset_name;
+use crate::assets::is_asset_name;
 
 /// Everything named after the container and path.
 #[derive(Debug, Clone, PartialEq, Eq)]
