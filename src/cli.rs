@@ -128,6 +128,10 @@ pub struct DemoArgs {
     /// Keep the sandbox running after the demo and print its endpoints (Ctrl-C to stop)
     #[arg(long = "keep")]
     pub keep: bool,
+    /// Append every request the sandbox receives to this file, one JSON line each, to see what drift sends (tokens
+    /// included: a file to look at, not to keep)
+    #[arg(long = "traffic-file", value_name = "PATH")]
+    pub traffic_file: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

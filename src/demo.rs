@@ -79,8 +79,9 @@ struct Step {
 }
 
 pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
-    let sandbox = Sandbox::start(SandboxOptions::default())
-        .map_err(|e| Error::Io(format!("cannot start the sandbox on 127.0.0.1: {e}")))?;
+    // The traffic file is how tests/demo.rs checks the demo's requests against the Azure ML spec.
+    let options = SandboxOptions { traffic_file: args.traffic_file.clone(), ..SandboxOptions::default() };
+    let sandbox = Sandbox::start(options).map_err(|e| Error::Io(format!("cannot start the sandbox: {e}")))?;
     seed(&sandbox)?;
     tracing::info!(target: "drift::demo", url = %sandbox.url(), "sandbox started and seeded");
 

@@ -1,11 +1,21 @@
-//! `drift demo` runs the whole story and every step ends as expected (the README's first command).
+//! `drift demo` runs the whole story and every step ends as expected (the README's first command), and every
+//! JSON body its drift runs send to ARM validates against the spec (the demo's sandbox is its own, so its traffic
+//! file is checked here rather than by `common::Sandbox`).
 
 mod common;
 
 #[test]
 fn the_demo_tells_the_whole_story() {
-    let out = common::drift(&["--output", "json", "demo"], &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let traffic = dir.path().join("traffic.jsonl");
+    let out = common::drift(&["--output", "json", "demo", "--traffic-file", traffic.to_str().unwrap()], &[]);
     out.assert_code(0);
+    let operations = common::schema::assert_valid(&common::schema::read_traffic(&traffic), "the demo's runs");
+    // Both registrations (datastore + two data versions each) and both retrainings (a job per group) were checked.
+    let count = |id: &str| operations.iter().filter(|o| *o == id).count();
+    assert_eq!(count("Datastores_CreateOrUpdate"), 2, "{operations:?}");
+    assert_eq!(count("DataVersions_CreateOrUpdate"), 4, "{operations:?}");
+    assert!(count("Jobs_CreateOrUpdate") >= 2, "{operations:?}");
     let r = out.report();
     let outcomes: Vec<(String, u64)> = r["details"]["steps"]
         .as_array()

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::ml::*;
 use common::*;
-use drift_sandbox::{BlobstoreCredential, Fault, Sandbox, WorkspaceRef};
+use drift_sandbox::{BlobstoreCredential, Fault, WorkspaceRef};
 use serde_json::{Value, json};
 
 const ACCOUNT: &str = "datalakeprod";

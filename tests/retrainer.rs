@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::ml::*;
 use common::*;
-use drift_sandbox::{JobScript, Sandbox, WorkspaceRef};
+use drift_sandbox::{JobScript, WorkspaceRef};
 use serde_json::Value;
 
 /// `{group}_{stamp of at(minutes)}_{suffix}`.

@@ -6,7 +6,7 @@ mod common;
 
 use common::ml::*;
 use common::*;
-use drift_sandbox::{BlobstoreCredential, JobScript, Sandbox};
+use drift_sandbox::{BlobstoreCredential, JobScript};
 
 /// Every bearer token and SAS signature that crossed the wire, as seen by the sandbox.
 fn wire_secrets(sb: &Sandbox) -> Vec<String> {

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use drift_sandbox::{JobSeed, Sandbox, WorkspaceRef};
+use drift_sandbox::{JobSeed, WorkspaceRef};
 use serde_json::{Map, Value, json};
 
 use super::*;

@@ -1,5 +1,5 @@
 //! Shared test harness: run drift in-process with a captured stdout/stderr and a chosen environment, start a
-//! seeded sandbox, and find recorded requests.
+//! seeded sandbox (which checks drift's ARM bodies against the spec when the test ends), and find recorded requests.
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -7,9 +7,10 @@ use std::ffi::OsString;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use drift_sandbox::{Sandbox, SandboxOptions};
+use drift_sandbox::SandboxOptions;
 
 pub mod ml;
+pub mod schema;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 pub const CLIENT_ID: &str = "9f3c1a52-6d0e-4b7a-8c21-5e4f3a2b1c0d";
@@ -71,6 +72,36 @@ pub fn drift(args: &[&str], env: &[(String, String)]) -> Outcome {
             .join()
             .expect("drift panicked");
     Outcome { code, stdout: stdout.text(), stderr: stderr.text() }
+}
+
+/// The sandbox of the integration tests: a [`drift_sandbox::Sandbox`] (every method through `Deref`) that, when the
+/// test is over and drops it, checks every JSON body drift sent to its ARM routes against the 2025-12-01 spec
+/// (`schema.rs`) and fails the test on a violation. Tests get it from [`sandbox`] and never call the check.
+#[derive(Debug)]
+pub struct Sandbox(drift_sandbox::Sandbox);
+
+impl Sandbox {
+    pub fn start(options: SandboxOptions) -> std::io::Result<Sandbox> {
+        drift_sandbox::Sandbox::start(options).map(Sandbox)
+    }
+}
+
+impl std::ops::Deref for Sandbox {
+    type Target = drift_sandbox::Sandbox;
+    fn deref(&self) -> &drift_sandbox::Sandbox {
+        &self.0
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // A test that is already failing keeps its own message: a second panic while unwinding would abort the
+        // whole test binary and bury it.
+        if std::thread::panicking() {
+            return;
+        }
+        schema::assert_valid(&self.0.requests(), "recorded by this test's sandbox");
+    }
 }
 
 /// A sandbox with one tenant and service principal.

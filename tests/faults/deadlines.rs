@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use drift_sandbox::{Fault, JobScript, Sandbox, WorkspaceRef};
+use drift_sandbox::{Fault, JobScript, WorkspaceRef};
 
 use super::setup::*;
 use crate::common::*;

@@ -6,7 +6,6 @@
 //! JSON-escaped. Values checked before any I/O must leave the sandbox with no request at all. The same paths with
 //! good values still work.
 
-
 use super::setup::*;
 use crate::common::ml::*;
 use crate::common::*;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use drift_sandbox::{Fault, Sandbox, WorkspaceRef};
+use drift_sandbox::{Fault, WorkspaceRef};
 
 use super::setup::*;
 use crate::common::*;

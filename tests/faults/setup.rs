@@ -4,7 +4,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use drift_sandbox::{Sandbox, WorkspaceRef};
+use drift_sandbox::WorkspaceRef;
 use serde_json::Value;
 
 use crate::common::ml::*;

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use drift_sandbox::{Fault, JobScript, Sandbox, WorkspaceRef};
+use drift_sandbox::{Fault, JobScript, WorkspaceRef};
 
 use super::setup::*;
 use crate::common::*;
