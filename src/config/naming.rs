@@ -1,9 +1,9 @@
 //! The names and URIs the registrator writes, exactly as the Python tool derived them (existing training
 //! pipelines reference these names, so they are a contract).
 
+use crate::assets::is_asset_name;
 use crate::azure::ml::seg;
 use crate::config::{RegistratorParams, Workspace};
-use crate::assets::is_asset_name;
 
 /// Everything named after the container and path.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -6,12 +6,12 @@ use std::collections::BTreeMap;
 use chrono::SecondsFormat;
 use serde_json::{Value, json};
 
-use crate::config::naming::{self, Names};
 use super::table::read_table_state;
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;
 use crate::azure::ml::models::{DataVersion, DataVersionBody, DataVersionProperties, DatastoreSecrets};
 use crate::azure::storage::{BlobClient, StorageAuth};
+use crate::config::naming::{self, Names};
 use crate::config::{ConfigError, PinBy, RegistratorParams};
 use crate::delta::TableState;
 use crate::error::Error;

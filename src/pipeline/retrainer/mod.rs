@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 
-use crate::assets::{self, AssetScope, WorkspaceKey};
 use self::select::{Binding, Candidate, Decision, NamePattern, ResubmitReason, Selection};
 use self::wait::{WaitEnd, Watched};
 use super::Session;
+use crate::assets::{self, AssetScope, WorkspaceKey};
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;
 use crate::azure::ml::models::JobStatus;
