@@ -1,6 +1,7 @@
 //! The one HTTP client every Azure call goes through: TLS, timeouts, retries with backoff, bearer tokens with a
 //! single refresh on 401, secret-free logging, and one error funnel that turns any failure into [`HttpError`].
 
+pub mod encode;
 mod error;
 mod paging;
 mod redact;

@@ -114,7 +114,7 @@ pub fn workspace_path(ws: &Workspace) -> String {
 
 /// Percent-encodes one path segment (names are validated, but a stray character must not change the path).
 pub fn seg(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
+    crate::http::encode::component(s)
 }
 
 /// Turns "the workspace does not exist" into a configuration error that says which keys to check.

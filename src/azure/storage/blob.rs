@@ -7,7 +7,8 @@ use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
 
-use super::{Access, STORAGE_API_VERSION, StorageAuth, Target, parse_http_date, percent_decode};
+use super::{Access, STORAGE_API_VERSION, StorageAuth, Target, parse_http_date};
+use crate::http::encode;
 use crate::cloud::Endpoints;
 use crate::error::Error;
 use crate::http::{HttpClient, HttpErrorKind, RequestBuilder, Response};
@@ -281,7 +282,7 @@ fn parse_list_xml(text: &str) -> Result<BlobPage, String> {
             let raw = name_node.text().unwrap_or("");
             // Names with characters XML cannot carry come percent-encoded and marked Encoded="true".
             let name = if name_node.attribute("Encoded") == Some("true") {
-                percent_decode(raw).ok_or_else(|| fail("an encoded <Name> that does not decode to UTF-8"))?
+                encode::decode(raw).ok_or_else(|| fail("an encoded <Name> that does not decode to UTF-8"))?
             } else {
                 raw.to_string()
             };

@@ -15,7 +15,7 @@ pub use shared_key::SharedKeySigner;
 
 use crate::cloud::{Endpoints, STORAGE_AUDIENCE};
 use crate::error::{AuthError, Error};
-use crate::http::{Auth, HttpErrorKind, TokenProvider};
+use crate::http::{Auth, HttpErrorKind, TokenProvider, encode};
 use crate::secret::Secret;
 
 /// The storage REST version sent as `x-ms-version` on every request. Both the Blob and the DataLake specs have a
@@ -118,17 +118,17 @@ impl Target {
     /// `{base}/{container}[/{path}]?{query}[&{sas}]`, every segment and query value percent-encoded here (the
     /// HTTP builder's form encoding would turn spaces into `+`, which storage does not read as a space).
     fn url(&self, container: &str, path: Option<&str>, query: &[(&str, &str)]) -> String {
-        let mut url = format!("{}/{}", self.base, encode_component(container));
+        let mut url = format!("{}/{}", self.base, encode::component(container));
         if let Some(path) = path {
             url.push('/');
-            url.push_str(&encode_path(path));
+            url.push_str(&encode::path(path));
         }
         let mut separator = '?';
         for (name, value) in query {
             url.push(separator);
-            url.push_str(&encode_component(name));
+            url.push_str(&encode::component(name));
             url.push('=');
-            url.push_str(&encode_component(value));
+            url.push_str(&encode::component(value));
             separator = '&';
         }
         if let StorageAuth::Sas(sas) = &self.auth {
@@ -197,39 +197,6 @@ impl Target {
             _ => Error::Http(h),
         }
     }
-}
-
-/// Percent-encodes one URL component: everything except ASCII letters, digits and `-._*` (what
-/// `form_urlencoded` leaves alone), with spaces as `%20`.
-fn encode_component(s: &str) -> String {
-    url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>().replace('+', "%20")
-}
-
-/// Percent-encodes a blob name or DFS path segment by segment, keeping its `/` separators.
-fn encode_path(path: &str) -> String {
-    path.split('/').map(encode_component).collect::<Vec<_>>().join("/")
-}
-
-/// Decodes `%XX` escapes (list results mark names that are not valid XML as `Encoded="true"`). Malformed
-/// escapes are kept as they are; the result must be UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
 }
 
 /// Parses the RFC 1123 dates storage uses (`Last-Modified`, list `<Last-Modified>`, DFS `lastModified`).
@@ -342,11 +309,6 @@ mod tests {
 
     #[test]
     fn percent_decoding() {
-        assert_eq!(percent_decode("a%20b%2Fc").as_deref(), Some("a b/c"));
-        assert_eq!(percent_decode("100%").as_deref(), Some("100%"));
-        assert_eq!(percent_decode("%zz%4").as_deref(), Some("%zz%4"));
-        assert_eq!(percent_decode("%C3%BC").as_deref(), Some("ü"));
-        assert_eq!(percent_decode("%FF"), None);
     }
 
     #[test]

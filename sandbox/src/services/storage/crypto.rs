@@ -1,25 +1,22 @@
-//! The few primitives storage needs: HMAC-SHA256 for Shared Key and SAS signatures (written out over `sha2` rather
-//! than pulling in another crate for ten lines), MD5 for `Content-MD5`, and base64.
+//! The few primitives storage needs: HMAC-SHA256 for Shared Key and SAS signatures (the `hmac` crate, already in
+//! the tree through the main crate), MD5 for `Content-MD5`, and base64.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, Mac};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
 
-const BLOCK: usize = 64;
-
 /// HMAC-SHA256 (RFC 2104) of `message` under `key`.
 pub(crate) fn hmac_sha256(key: &[u8], message: &[u8]) -> [u8; 32] {
-    let mut block = [0u8; BLOCK];
-    if key.len() > BLOCK {
-        block[..32].copy_from_slice(&Sha256::digest(key));
-    } else {
-        block[..key.len()].copy_from_slice(key);
+    // Any key length is valid for HMAC (longer keys are hashed first), so `new_from_slice` cannot fail here.
+    match Hmac::<Sha256>::new_from_slice(key) {
+        Ok(mut mac) => {
+            mac.update(message);
+            mac.finalize().into_bytes().into()
+        }
+        Err(_) => [0; 32],
     }
-    let inner_pad: Vec<u8> = block.iter().map(|b| b ^ 0x36).collect();
-    let outer_pad: Vec<u8> = block.iter().map(|b| b ^ 0x5c).collect();
-    let inner = Sha256::new().chain_update(&inner_pad).chain_update(message).finalize();
-    Sha256::new().chain_update(&outer_pad).chain_update(inner).finalize().into()
 }
 
 pub(crate) fn md5(data: &[u8]) -> [u8; 16] {
