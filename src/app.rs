@@ -172,7 +172,7 @@ fn finish(
             let status = error.exit_status();
             let mut report = Report::new(command, "error");
             report.exit_code = status.code();
-            report.error = Some(error.to_string());
+            report.error = Some(error.chain());
             report
         }
     };

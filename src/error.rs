@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::cloud::EndpointError;
 use crate::config::ConfigError;
-use crate::http::HttpError;
+use crate::http::{CredentialError, HttpError, HttpErrorKind};
 
 /// Process exit codes. A public contract (README, `drift help`, the Databricks shim and JAR launcher).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,15 +56,23 @@ Exit codes:
 }
 
 /// An authentication or authorization failure (exit 3): a credential is missing, rejected, or lacks a role.
+/// `message` says what to fix; the HTTP answer that showed it, if any, is the `source`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct AuthError {
     pub message: String,
+    #[source]
+    pub cause: Option<Box<HttpError>>,
 }
 
 impl AuthError {
     pub fn new(message: impl Into<String>) -> AuthError {
-        AuthError { message: message.into() }
+        AuthError { message: message.into(), cause: None }
+    }
+
+    /// An authorization failure that `cause` revealed; `message` says what to fix.
+    pub fn caused_by(message: impl Into<String>, cause: HttpError) -> AuthError {
+        AuthError { message: message.into(), cause: Some(Box::new(cause)) }
     }
 }
 
@@ -74,6 +82,14 @@ pub enum Error {
     /// Bad command line or flag value.
     #[error("{0}")]
     Usage(String),
+    /// Azure refused a request because of what the config or flags named (a missing workspace or container, an
+    /// invalid value): `message` says which setting to check, `cause` is Azure's answer.
+    #[error("{message}")]
+    Rejected {
+        message: String,
+        #[source]
+        cause: Box<HttpError>,
+    },
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(transparent)]
@@ -101,15 +117,65 @@ pub enum Error {
 }
 
 impl From<HttpError> for Error {
+    /// The HTTP layer's error, sorted back into drift's: a signal is an interruption, a credential that could not
+    /// be had is what it was (an authentication problem, or the failed token request), anything else an HTTP error.
     fn from(e: HttpError) -> Error {
-        Error::Http(Box::new(e))
+        match (e.kind, e.signal) {
+            (HttpErrorKind::Interrupted, Some(signal)) => {
+                Error::Interrupted { signal, during: format!("{} was {}", e.resource(), e.message) }
+            }
+            (HttpErrorKind::Credential, _) => match e.credential {
+                Some(why) => Error::from(*why),
+                None => Error::Auth(AuthError::new(e.message)),
+            },
+            _ => Error::Http(Box::new(e)),
+        }
+    }
+}
+
+impl From<CredentialError> for Error {
+    fn from(e: CredentialError) -> Error {
+        match e {
+            CredentialError::Rejected(message) => Error::Auth(AuthError::new(message)),
+            CredentialError::Http(h) => Error::from(*h),
+            CredentialError::Interrupted(signal) => {
+                Error::Interrupted { signal, during: "getting a token".to_string() }
+            }
+        }
+    }
+}
+
+impl Error {
+    /// The message with its causes, each said once: `advice: cause: cause…` (the HTTP cause names the resource,
+    /// Azure's code and request id; its full URL is in the debug log).
+    pub fn chain(&self) -> String {
+        let mut text = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let next = cause.to_string();
+            if !text.contains(&next) {
+                text.push_str(": ");
+                text.push_str(&next);
+            }
+            source = cause.source();
+        }
+        text
+    }
+
+    /// This error in the terms a token provider or request signer reports to the HTTP layer.
+    pub fn into_credential_error(self) -> CredentialError {
+        match self {
+            Error::Http(h) => CredentialError::Http(h),
+            Error::Interrupted { signal, .. } => CredentialError::Interrupted(signal),
+            other => CredentialError::Rejected(other.to_string()),
+        }
     }
 }
 
 impl Error {
     pub fn exit_status(&self) -> ExitStatus {
         match self {
-            Error::Usage(_) | Error::Config(_) | Error::Endpoint(_) => ExitStatus::Usage,
+            Error::Usage(_) | Error::Config(_) | Error::Endpoint(_) | Error::Rejected { .. } => ExitStatus::Usage,
             Error::Auth(_) => ExitStatus::Auth,
             Error::Http(e) => http_exit_status(e),
             Error::Failed(_) => ExitStatus::Failed,
@@ -154,6 +220,8 @@ mod tests {
             correlation_id: None,
             retries: 0,
             elapsed: Duration::ZERO,
+            signal: None,
+            credential: None,
         })
     }
 
@@ -193,6 +261,42 @@ mod tests {
             assert_eq!(err.exit_status().code(), code, "{err}");
         }
         assert_eq!(ExitStatus::Success.code(), 0);
+    }
+
+    #[test]
+    fn causes_are_said_once_after_the_advice() {
+        let cause = match http(Some(404)) {
+            Error::Http(h) => *h,
+            _ => unreachable!(),
+        };
+        let rejected =
+            Error::Rejected { message: "workspace w not found (check azml.*)".into(), cause: Box::new(cause.clone()) };
+        assert_eq!(rejected.exit_status().code(), 2);
+        assert_eq!(rejected.chain(), format!("workspace w not found (check azml.*): {cause}"));
+        let auth = Error::Auth(AuthError::caused_by("grant the Storage Blob Data Reader role", cause.clone()));
+        assert_eq!(auth.exit_status().code(), 3);
+        assert!(
+            auth.chain().starts_with("grant the Storage Blob Data Reader role: GET example.com/ failed"),
+            "{}",
+            auth.chain()
+        );
+        assert_eq!(auth.chain().matches("example.com").count(), 1, "the URL's host appears once: {}", auth.chain());
+        // The HTTP layer's own kinds come back as drift's errors.
+        let stopped = HttpError {
+            signal: Some("SIGTERM"),
+            ..HttpError::new("GET", "https://h/x", HttpErrorKind::Interrupted, "abandoned")
+        };
+        assert_eq!(Error::from(stopped).exit_status().code(), 143);
+        let refused = HttpError {
+            credential: Some(Box::new(CredentialError::Rejected("no secret".into()))),
+            ..HttpError::new("GET", "https://h/x", HttpErrorKind::Credential, "no credential")
+        };
+        assert_eq!(Error::from(refused).exit_status().code(), 3);
+        let token_call = HttpError {
+            credential: Some(Box::new(CredentialError::Http(Box::new(cause)))),
+            ..HttpError::new("GET", "https://h/x", HttpErrorKind::Credential, "no credential")
+        };
+        assert_eq!(Error::from(token_call).exit_status().code(), 2, "the failed token request's own status decides");
     }
 
     #[test]

@@ -12,6 +12,7 @@ pub use cache::{AccessToken, MAX_REFRESH_MARGIN, TokenCache};
 pub use resolve::{AuthInputs, PrincipalSource, ServicePrincipal, ambient_credential, resolve_service_principal};
 pub use sources::TokenSource;
 
+use crate::error::Error;
 use crate::http::{HttpClient, TokenFuture, TokenProvider};
 use crate::secret::Secret;
 
@@ -45,6 +46,7 @@ impl TokenProvider for Credential {
                     self.source.fetch(&self.http, scope).await
                 })
                 .await
+                .map_err(Error::into_credential_error)
         })
     }
 

@@ -14,7 +14,7 @@ use crate::azure::keyvault::{KeyVault, check_vault_name};
 use crate::cloud::Endpoints;
 use crate::config::SecretsEncoding;
 use crate::error::{AuthError, Error};
-use crate::http::{HttpClient, HttpErrorKind, TokenProvider};
+use crate::http::{CredentialError, HttpClient, HttpErrorKind, TokenProvider};
 use crate::secret::Secret;
 
 /// Key Vault secret names, as the Python tool stored them.
@@ -337,7 +337,7 @@ async fn probe_imds(credential: &Arc<Credential>, scope: &str) -> Result<(), Str
     match attempt {
         Err(_) => Err(format!("no answer within {} s", IMDS_PROBE_TIMEOUT.as_secs())),
         Ok(Ok(_)) => Ok(()),
-        Ok(Err(Error::Http(h))) if matches!(h.kind, HttpErrorKind::Connect | HttpErrorKind::Timeout) => {
+        Ok(Err(CredentialError::Http(h))) if matches!(h.kind, HttpErrorKind::Connect | HttpErrorKind::Timeout) => {
             Err("not reachable".to_string())
         }
         Ok(Err(e)) => Err(e.to_string()),

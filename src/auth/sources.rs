@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::cache::AccessToken;
 use crate::error::{AuthError, Error};
-use crate::http::{HttpClient, HttpErrorKind};
+use crate::http::{HttpClient, HttpError, HttpErrorKind};
 use crate::secret::Secret;
 
 /// How long a managed-identity probe may take before drift concludes there is no IMDS here. Azure's IMDS
@@ -159,18 +159,19 @@ async fn aad_token(
     let url = format!("{}/{}/oauth2/v2.0/token", authority_host.trim_end_matches('/'), tenant_id);
     // Token requests have no side effects, so retrying them is safe.
     let response =
-        http.request(reqwest::Method::POST, &url)?.form(form).retry_safe().send().await.map_err(|e| match e {
-            Error::Http(h) if matches!(h.status, Some(400 | 401 | 403)) => Error::Auth(AuthError::new(format!(
-                "Azure AD rejected {who}: {}{}",
-                h.code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
-                h.message
-            ))),
-            // Say which service failed: this error may surface in the middle of a storage or ARM call.
-            Error::Http(mut h) if h.status.is_none() => {
-                h.message = format!("{}; Microsoft Entra ID (the token endpoint for {who}) is unreachable", h.message);
-                Error::Http(h)
+        http.request(reqwest::Method::POST, &url)?.form(form).retry_safe().send().await.map_err(|mut h| {
+            if matches!(h.status, Some(400 | 401 | 403)) {
+                return Error::Auth(AuthError::new(format!(
+                    "Azure AD rejected {who}: {}{}",
+                    h.code.as_deref().map(|c| format!("{c}: ")).unwrap_or_default(),
+                    h.message
+                )));
             }
-            other => other,
+            // Say which service failed: this error may surface in the middle of a storage or ARM call.
+            if matches!(h.kind, HttpErrorKind::Connect | HttpErrorKind::Timeout | HttpErrorKind::Transport) {
+                h.message = format!("{}; Microsoft Entra ID (the token endpoint for {who}) is unreachable", h.message);
+            }
+            Error::from(h)
         })?;
     let body: AadToken = response.json()?;
     let lifetime = body.expires_in.as_u64().unwrap_or(0);
@@ -237,13 +238,11 @@ fn seconds_until(unix_secs: u64) -> Option<Duration> {
     Some(Duration::from_secs(unix_secs.saturating_sub(now)))
 }
 
-fn identity_error(e: Error, who: &str) -> Error {
-    match e {
-        Error::Http(h) if h.kind == HttpErrorKind::Status && matches!(h.status, Some(400 | 401 | 403 | 404)) => {
-            Error::Auth(AuthError::new(format!("{who} refused to issue a token: {}", h.message)))
-        }
-        other => other,
+fn identity_error(h: HttpError, who: &str) -> Error {
+    if h.kind == HttpErrorKind::Status && matches!(h.status, Some(400 | 401 | 403 | 404)) {
+        return Error::Auth(AuthError::new(format!("{who} refused to issue a token: {}", h.message)));
     }
+    Error::from(h)
 }
 
 #[derive(Deserialize)]

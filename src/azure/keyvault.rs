@@ -79,12 +79,17 @@ impl KeyVault {
             .accept(&[404])
             .send()
             .await
-            .map_err(|e| match e {
-                Error::Http(h) if h.status == Some(403) => Error::Auth(AuthError::new(format!(
-                    "the identity reading Key Vault {vault} may not read secret {name}: grant it the \"Key Vault \
-                     Secrets User\" role (or a get-secret access policy). {h}"
-                ))),
-                other => other,
+            .map_err(|h| {
+                if h.status == Some(403) {
+                    return Error::Auth(AuthError::caused_by(
+                        format!(
+                            "the identity reading Key Vault {vault} may not read secret {name}: grant it the \
+                             \"Key Vault Secrets User\" role (or a get-secret access policy)"
+                        ),
+                        h,
+                    ));
+                }
+                Error::from(h)
             })?;
         if response.status == 404 {
             let err = response.into_status_error();

@@ -1,5 +1,7 @@
-//! The HTTP error every client returns: what was called (secrets stripped), what Azure answered (status, error
-//! code and message, request ids) and how hard we tried.
+//! The HTTP layer's own error, the only one it returns: what was called (secrets stripped), what Azure answered
+//! (status, error code and message, request ids), how hard we tried, and — when the request never got its
+//! credentials or a signal stopped it — why. It depends on nothing else in drift; `error::Error` maps it to exit
+//! codes.
 
 use std::fmt;
 use std::time::Duration;
@@ -22,6 +24,32 @@ pub enum HttpErrorKind {
     Request,
     /// The response body was larger than the request's limit (`MAX_RESPONSE_BYTES`).
     TooLarge,
+    /// A shutdown signal stopped the request before it was sent or while it was under way (`signal` says which).
+    Interrupted,
+    /// The request could not be given its credentials (`credential` says why).
+    Credential,
+}
+
+/// Why a request could not be given its token or signature. Token providers and signers outside the HTTP layer
+/// report in these terms, so the layer needs nothing from them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialError {
+    /// The credential is missing, malformed or refused (an authentication problem).
+    Rejected(String),
+    /// Getting a token took an HTTP call, and that call failed.
+    Http(Box<HttpError>),
+    /// A shutdown signal stopped it.
+    Interrupted(&'static str),
+}
+
+impl fmt::Display for CredentialError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CredentialError::Rejected(message) => f.write_str(message),
+            CredentialError::Http(e) => write!(f, "{e}"),
+            CredentialError::Interrupted(signal) => write!(f, "interrupted by {signal}"),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,13 +66,73 @@ pub struct HttpError {
     pub correlation_id: Option<String>,
     pub retries: u32,
     pub elapsed: Duration,
+    /// For [`HttpErrorKind::Interrupted`]: the signal.
+    pub signal: Option<&'static str>,
+    /// For [`HttpErrorKind::Credential`]: why the credential could not be had.
+    pub credential: Option<Box<CredentialError>>,
 }
 
-impl std::error::Error for HttpError {}
+impl HttpError {
+    /// An error about a request to `url` (already redacted), before or without an answer.
+    pub fn new(method: &str, url: &str, kind: HttpErrorKind, message: impl Into<String>) -> HttpError {
+        HttpError {
+            method: method.to_string(),
+            url: url.to_string(),
+            status: None,
+            kind,
+            code: None,
+            message: message.into(),
+            request_id: None,
+            correlation_id: None,
+            retries: 0,
+            elapsed: Duration::ZERO,
+            signal: None,
+            credential: None,
+        }
+    }
+
+    /// The request named short: the method and the part of the URL that says which resource — after the
+    /// workspace for ARM (`PUT …/jobs/drift-churn-3f2a`), else host and path without the query, shortened in the
+    /// middle past 100 characters. The whole URL (secrets stripped) is in `url` and in the debug log.
+    pub fn resource(&self) -> String {
+        let without_query = self.url.split('?').next().unwrap_or(&self.url);
+        let after_scheme = without_query.split_once("://").map_or(without_query, |(_, rest)| rest);
+        let short = match after_scheme.find("/workspaces/") {
+            Some(at) => {
+                let rest = &after_scheme[at + "/workspaces/".len()..];
+                match rest.split_once('/') {
+                    Some((_, inside)) => format!("…/{inside}"),
+                    None => format!("workspace {rest}"),
+                }
+            }
+            None => after_scheme.to_string(),
+        };
+        let chars: Vec<char> = short.chars().collect();
+        let short = if chars.len() > 100 {
+            format!(
+                "{}…{}",
+                chars[..40].iter().collect::<String>(),
+                chars[chars.len() - 59..].iter().collect::<String>()
+            )
+        } else {
+            short
+        };
+        format!("{} {short}", self.method)
+    }
+}
+
+impl std::error::Error for HttpError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self.credential.as_deref() {
+            Some(CredentialError::Http(inner)) => Some(inner.as_ref()),
+            _ => None,
+        }
+    }
+}
 
 impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} failed: ", self.method, self.url)?;
+        write!(f, "{} failed: ", self.resource())?;
         if let Some(status) = self.status {
             let reason = reqwest::StatusCode::from_u16(status).ok().and_then(|s| s.canonical_reason()).unwrap_or("");
             write!(f, "HTTP {status} {reason}")?;
@@ -165,11 +253,33 @@ mod tests {
             correlation_id: Some("corr-1".into()),
             retries: 2,
             elapsed: Duration::from_millis(1500),
+            signal: None,
+            credential: None,
         };
         assert_eq!(
             e.to_string(),
-            "PUT https://management.azure.com/x?api-version=1 failed: HTTP 409 Conflict — Conflict: Asset paths cannot \
-             be updated. (after 2 retries in 1.5 s); x-ms-request-id=req-1; x-ms-correlation-request-id=corr-1"
+            "PUT management.azure.com/x failed: HTTP 409 Conflict — Conflict: Asset paths cannot be updated. (after 2 \
+             retries in 1.5 s); x-ms-request-id=req-1; x-ms-correlation-request-id=corr-1"
         );
+    }
+
+    #[test]
+    fn the_resource_is_named_short_and_the_url_kept() {
+        let arm = "https://management.azure.com/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/\
+                   rg/providers/Microsoft.MachineLearningServices/workspaces/ws/jobs/drift-churn-3f2a?api-version=2025-12-01";
+        let e = HttpError::new("PUT", arm, HttpErrorKind::Connect, "connection failed");
+        assert_eq!(e.resource(), "PUT …/jobs/drift-churn-3f2a");
+        assert_eq!(e.to_string(), "PUT …/jobs/drift-churn-3f2a failed: connection failed");
+        assert_eq!(e.url, arm, "the whole URL stays on the error for debug logs");
+        let ws = "https://management.azure.com/subscriptions/s/resourceGroups/rg/providers/Microsoft.MachineLearningServices/workspaces/ws?api-version=1";
+        assert_eq!(HttpError::new("GET", ws, HttpErrorKind::Status, "").resource(), "GET workspace ws");
+        let blob = "https://acct.blob.core.windows.net/c/delta/sales/_delta_log/00000000000000000006.json";
+        assert_eq!(
+            HttpError::new("GET", blob, HttpErrorKind::Status, "").resource(),
+            "GET acct.blob.core.windows.net/c/delta/sales/_delta_log/00000000000000000006.json"
+        );
+        let long = format!("https://h/{}", "x".repeat(300));
+        let r = HttpError::new("GET", &long, HttpErrorKind::Status, "").resource();
+        assert!(r.chars().count() < 110 && r.contains('…'), "{r}");
     }
 }

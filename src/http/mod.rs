@@ -1,6 +1,11 @@
 //! The one HTTP client every Azure call goes through: TLS, timeouts, retries with backoff, bearer tokens with a
 //! single refresh on 401, secret-free logging, and one error funnel that turns any failure into [`HttpError`].
 
+// `HttpError` carries everything a support ticket needs (URL, status, Azure's code and message, two request ids),
+// so it is a couple of hundred bytes; the calls it comes back from are network round trips, next to which moving
+// it is free. Boxing it would only make every caller's `?` noisier.
+#![allow(clippy::result_large_err)]
+
 pub mod encode;
 mod error;
 mod paging;
@@ -19,13 +24,12 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-pub use error::{HttpError, HttpErrorKind, parse_error_body, request_ids};
+pub use error::{CredentialError, HttpError, HttpErrorKind, parse_error_body, request_ids};
 pub use paging::{Page, Pager};
 pub use redact::{redact, redact_url};
 pub use retry::RetryPolicy;
 
 use crate::cloud::{check_metadata_transport, check_transport, is_loopback};
-use crate::error::Error;
 use crate::secret::Secret;
 use crate::shutdown::Shutdown;
 
@@ -43,7 +47,7 @@ pub const READ_TIMEOUT: Duration = Duration::from_secs(60);
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// A future returned by a token provider.
-pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, Error>> + Send + 'a>>;
+pub type TokenFuture<'a> = Pin<Box<dyn Future<Output = Result<Secret, CredentialError>> + Send + 'a>>;
 
 /// Supplies bearer tokens per scope. Implemented by `auth::Credential`; lives here so the HTTP layer can refresh
 /// a token on 401 without depending on how tokens are obtained.
@@ -55,7 +59,7 @@ pub trait TokenProvider: Send + Sync {
 
 /// Signs a request just before each attempt (storage Shared Key signs the date, so it must be redone per retry).
 pub trait RequestSigner: Send + Sync {
-    fn sign(&self, request: &mut reqwest::Request) -> Result<(), Error>;
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), CredentialError>;
 }
 
 /// How a request authenticates.
@@ -99,7 +103,7 @@ pub struct HttpClient {
 static TLS_PROVIDER: Once = Once::new();
 
 impl HttpClient {
-    pub fn new(policy: RetryPolicy) -> Result<HttpClient, Error> {
+    pub fn new(policy: RetryPolicy) -> Result<HttpClient, HttpError> {
         TLS_PROVIDER.call_once(|| {
             // Another component may have installed one already; either provider is fine.
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -115,13 +119,15 @@ impl HttpClient {
             if !proxy {
                 b = b.no_proxy();
             }
-            b.build().map_err(|e| Error::Io(format!("cannot initialise the HTTP client: {e}")))
+            b.build().map_err(|e| {
+                HttpError::new("-", "-", HttpErrorKind::Request, format!("cannot initialise the HTTP client: {e}"))
+            })
         };
         Ok(HttpClient { proxied: build(true)?, direct: build(false)?, policy: Arc::new(policy), shutdown: None })
     }
 
     /// This client, with every request bound to `shutdown`: after a signal nothing new is sent and whatever is
-    /// in flight (a request, a retry's sleep) ends with [`Error::Interrupted`].
+    /// in flight (a request, a retry's sleep) ends with an [`HttpErrorKind::Interrupted`] error.
     pub fn with_shutdown(&self, shutdown: Shutdown) -> HttpClient {
         HttpClient { shutdown: Some(shutdown), ..self.clone() }
     }
@@ -137,7 +143,7 @@ impl HttpClient {
     }
 
     /// Starts a request. Plain http to a non-loopback host is refused here, before anything is sent.
-    pub fn request(&self, method: Method, url: &str) -> Result<RequestBuilder, Error> {
+    pub fn request(&self, method: Method, url: &str) -> Result<RequestBuilder, HttpError> {
         let parsed = Url::parse(url)
             .map_err(|e| HttpError::before_send(&method, &redact_url(url), format!("invalid URL ({e})")))?;
         check_transport(parsed.as_str()).map_err(|reason| HttpError::before_send(&method, &redact(&parsed), reason))?;
@@ -147,7 +153,7 @@ impl HttpClient {
     /// Starts the managed-identity token GET to IMDS: plain http is accepted for loopback and for the IMDS address
     /// (169.254.169.254, which has no https), and the request never goes through a proxy, as the IMDS documentation
     /// requires. Only the IMDS token source calls this.
-    pub fn metadata_get(&self, url: &str) -> Result<RequestBuilder, Error> {
+    pub fn metadata_get(&self, url: &str) -> Result<RequestBuilder, HttpError> {
         let method = Method::GET;
         let parsed = Url::parse(url)
             .map_err(|e| HttpError::before_send(&method, &redact_url(url), format!("invalid URL ({e})")))?;
@@ -175,7 +181,7 @@ impl HttpClient {
         }
     }
 
-    pub fn get(&self, url: &str) -> Result<RequestBuilder, Error> {
+    pub fn get(&self, url: &str) -> Result<RequestBuilder, HttpError> {
         self.request(Method::GET, url)
     }
 
@@ -209,7 +215,7 @@ impl RequestBuilder {
         self
     }
 
-    pub fn header(mut self, name: &str, value: &str) -> Result<RequestBuilder, Error> {
+    pub fn header(mut self, name: &str, value: &str) -> Result<RequestBuilder, HttpError> {
         let invalid =
             |what: &str| HttpError::before_send(&self.method, &redact(&self.url), format!("invalid {what} {name:?}"));
         let header = HeaderName::from_bytes(name.as_bytes()).map_err(|_| invalid("header name"))?;
@@ -218,7 +224,7 @@ impl RequestBuilder {
         Ok(self)
     }
 
-    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<RequestBuilder, Error> {
+    pub fn json<T: Serialize + ?Sized>(mut self, body: &T) -> Result<RequestBuilder, HttpError> {
         let bytes = serde_json::to_vec(body).map_err(|e| {
             HttpError::before_send(&self.method, &redact(&self.url), format!("cannot encode JSON body ({e})"))
         })?;
@@ -285,22 +291,26 @@ impl RequestBuilder {
     /// Sends the request, retrying as the policy allows, and returns the response of an accepted status. With a
     /// shutdown attached to the client ([`HttpClient::with_shutdown`]), nothing is sent after a signal, and a
     /// request in flight or sleeping before a retry is abandoned at once (its connection is dropped).
-    pub async fn send(self) -> Result<Response, Error> {
+    pub async fn send(self) -> Result<Response, HttpError> {
         let Some(shutdown) = self.client.shutdown.clone() else {
             return self.send_attempts().await;
         };
-        let what = format!("{} {}", self.method, redact(&self.url));
+        let interrupted = |signal: &'static str, what: &str| HttpError {
+            signal: Some(signal),
+            ..HttpError::new(self.method.as_str(), &redact(&self.url), HttpErrorKind::Interrupted, what)
+        };
         if let Some(signal) = shutdown.requested() {
-            return Err(Error::Interrupted { signal, during: format!("{what} was not sent") });
+            return Err(interrupted(signal, "not sent: a shutdown was requested"));
         }
+        let stopped = interrupted("", "abandoned at a shutdown signal");
         tokio::select! {
             biased;
-            signal = shutdown.wait() => Err(Error::Interrupted { signal, during: format!("{what} was abandoned") }),
+            signal = shutdown.wait() => Err(HttpError { signal: Some(signal), ..stopped }),
             result = self.send_attempts() => result,
         }
     }
 
-    async fn send_attempts(self) -> Result<Response, Error> {
+    async fn send_attempts(self) -> Result<Response, HttpError> {
         let started = Instant::now();
         let shown_url = redact(&self.url);
         let method = self.method.as_str().to_string();
@@ -312,20 +322,18 @@ impl RequestBuilder {
             had_tokens: false,
             refreshed_after_401: false,
         };
-        let fail = |status: Option<u16>, kind, code, message, (request_id, correlation_id), retries| -> Error {
+        let fail = |status: Option<u16>, kind, code, message: String, (request_id, correlation_id), retries| {
+            // The whole URL goes to the debug log; the error itself names the resource short.
+            tracing::debug!(target: "drift::http", method = %method, url = %shown_url, "request failed: {message}");
             HttpError {
-                method: method.clone(),
-                url: shown_url.clone(),
                 status,
-                kind,
                 code,
-                message,
                 request_id,
                 correlation_id,
                 retries,
                 elapsed: started.elapsed(),
+                ..HttpError::new(&method, &shown_url, kind, message)
             }
-            .into()
         };
         loop {
             let (request, used_tokens) = self.build_attempt().await?;
@@ -461,7 +469,7 @@ impl RequestBuilder {
     }
 
     /// One attempt's request with fresh tokens/signature; returns the tokens used so a 401 can invalidate them.
-    async fn build_attempt(&self) -> Result<(reqwest::Request, Vec<(String, Secret)>), Error> {
+    async fn build_attempt(&self) -> Result<(reqwest::Request, Vec<(String, Secret)>), HttpError> {
         let client = self.client.client_for(&self.url, self.direct);
         let mut builder = client.request(self.method.clone(), self.url.clone()).headers(self.headers.clone());
         if let Some(t) = self.timeout {
@@ -474,14 +482,23 @@ impl RequestBuilder {
             HttpError::before_send(&self.method, &redact(&self.url), format!("cannot build the request ({e})"))
         })?;
         let mut used = Vec::new();
+        let no_credential = |why: CredentialError| HttpError {
+            credential: Some(Box::new(why.clone())),
+            ..HttpError::new(
+                self.method.as_str(),
+                &redact(&self.url),
+                HttpErrorKind::Credential,
+                format!("no credential for the request: {why}"),
+            )
+        };
         match &self.auth {
             Auth::None => {}
             Auth::Bearer { provider, scope } => {
-                let token = provider.token(scope).await?;
+                let token = provider.token(scope).await.map_err(no_credential)?;
                 request.headers_mut().insert(AUTHORIZATION, sensitive(&format!("Bearer {}", token.expose()))?);
                 used.push((scope.clone(), token));
                 for (name, extra_scope) in &self.token_headers {
-                    let token = provider.token(extra_scope).await?;
+                    let token = provider.token(extra_scope).await.map_err(no_credential)?;
                     // The bare access token, no `Bearer ` scheme: azure-ai-ml sets
                     // `headers["x-azureml-token"] = credential.get_token(scope).token`
                     // (azure/ai/ml/operations/_job_operations.py), and the service expects what its SDK sends.
@@ -489,7 +506,7 @@ impl RequestBuilder {
                     used.push((extra_scope.clone(), token));
                 }
             }
-            Auth::Signed(signer) => signer.sign(&mut request)?,
+            Auth::Signed(signer) => signer.sign(&mut request).map_err(no_credential)?,
         }
         Ok((request, used))
     }
@@ -560,9 +577,18 @@ fn log_retry(method: &str, url: &str, why: &str, retry: u32, delay: Duration) {
 }
 
 /// A header value hidden from `Debug` output of requests (hyper and reqwest honour the flag).
-fn sensitive(value: &str) -> Result<HeaderValue, Error> {
+fn sensitive(value: &str) -> Result<HeaderValue, HttpError> {
     let mut v = HeaderValue::from_str(value).map_err(|_| {
-        Error::Auth(crate::error::AuthError::new("a token contains characters not allowed in HTTP headers"))
+        let why = CredentialError::Rejected("a token contains characters not allowed in HTTP headers".into());
+        HttpError {
+            credential: Some(Box::new(why)),
+            ..HttpError::new(
+                "-",
+                "-",
+                HttpErrorKind::Credential,
+                "a token contains characters not allowed in HTTP headers",
+            )
+        }
     })?;
     v.set_sensitive(true);
     Ok(v)
@@ -593,18 +619,7 @@ fn describe_transport_error(e: &reqwest::Error) -> String {
 
 impl HttpError {
     fn before_send(method: &Method, url: &str, message: String) -> HttpError {
-        HttpError {
-            method: method.as_str().to_string(),
-            url: url.to_string(),
-            status: None,
-            kind: HttpErrorKind::Request,
-            code: None,
-            message,
-            request_id: None,
-            correlation_id: None,
-            retries: 0,
-            elapsed: Duration::ZERO,
-        }
+        HttpError::new(method.as_str(), url, HttpErrorKind::Request, message)
     }
 }
 
@@ -630,7 +645,7 @@ impl Response {
     }
 
     /// Decodes the JSON body; a mismatch names the field path (`value[3].properties.status`) and the URL.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, Error> {
+    pub fn json<T: DeserializeOwned>(&self) -> Result<T, HttpError> {
         let mut de = serde_json::Deserializer::from_slice(&self.body);
         serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();
@@ -640,7 +655,7 @@ impl Response {
             } else {
                 format!("unexpected response body at `{path}`: {inner}")
             };
-            self.error(HttpErrorKind::Decode, None, message).into()
+            self.error(HttpErrorKind::Decode, None, message)
         })
     }
 
@@ -648,16 +663,13 @@ impl Response {
     pub fn error(&self, kind: HttpErrorKind, code: Option<String>, message: impl Into<String>) -> HttpError {
         let (request_id, correlation_id) = request_ids(&self.headers);
         HttpError {
-            method: self.method.clone(),
-            url: self.url.clone(),
             status: Some(self.status),
-            kind,
             code,
-            message: message.into(),
             request_id,
             correlation_id,
             retries: self.retries,
             elapsed: self.started.elapsed(),
+            ..HttpError::new(&self.method, &self.url, kind, message)
         }
     }
 

@@ -10,7 +10,6 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::{Auth, HttpClient, HttpError, HttpErrorKind, redact};
-use crate::error::Error;
 
 /// One page of an ARM list: `{"value": [...], "nextLink": "..."}`.
 #[derive(Debug, Deserialize)]
@@ -34,18 +33,9 @@ pub struct Pager<T> {
 
 impl<T: DeserializeOwned> Pager<T> {
     /// A pager starting at `first` (which already carries its query, e.g. `api-version`).
-    pub fn new(client: HttpClient, auth: Auth, first: &str) -> Result<Pager<T>, Error> {
-        let url = Url::parse(first).map_err(|e| HttpError {
-            method: "GET".into(),
-            url: super::redact_url(first),
-            status: None,
-            kind: HttpErrorKind::Request,
-            code: None,
-            message: format!("invalid URL ({e})"),
-            request_id: None,
-            correlation_id: None,
-            retries: 0,
-            elapsed: std::time::Duration::ZERO,
+    pub fn new(client: HttpClient, auth: Auth, first: &str) -> Result<Pager<T>, HttpError> {
+        let url = Url::parse(first).map_err(|e| {
+            HttpError::new("GET", &super::redact_url(first), HttpErrorKind::Request, format!("invalid URL ({e})"))
         })?;
         Ok(Pager {
             client,
@@ -64,7 +54,7 @@ impl<T: DeserializeOwned> Pager<T> {
     }
 
     /// The next page's items, or `None` after the last page.
-    pub async fn next_page(&mut self) -> Result<Option<Vec<T>>, Error> {
+    pub async fn next_page(&mut self) -> Result<Option<Vec<T>>, HttpError> {
         let Some(url) = self.next.take() else {
             return Ok(None);
         };
@@ -73,7 +63,7 @@ impl<T: DeserializeOwned> Pager<T> {
         let page: Page<T> = response.json()?;
         self.pages += 1;
         if let Some(link) = page.next_link.as_deref().map(str::trim).filter(|l| !l.is_empty()) {
-            let fail = |message: String| -> Error { response.error(HttpErrorKind::Decode, None, message).into() };
+            let fail = |message: String| response.error(HttpErrorKind::Decode, None, message);
             let next = Url::parse(link).map_err(|e| fail(format!("nextLink is not a URL ({e})")))?;
             if next.origin() != self.origin {
                 // Following it would send our bearer token to another host.
@@ -93,7 +83,7 @@ impl<T: DeserializeOwned> Pager<T> {
     }
 
     /// The pages as a stream.
-    pub fn into_stream(self) -> impl Stream<Item = Result<Vec<T>, Error>> {
+    pub fn into_stream(self) -> impl Stream<Item = Result<Vec<T>, HttpError>> {
         futures_util::stream::try_unfold(self, |mut pager| async move {
             Ok(pager.next_page().await?.map(|page| (page, pager)))
         })

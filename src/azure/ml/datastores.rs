@@ -35,6 +35,6 @@ impl MlClient {
             .send()
             .await
             .map_err(|e| workspace_error(e, &self.workspace))?;
-        response.json()
+        Ok(response.json()?)
     }
 }

@@ -35,7 +35,7 @@ impl MlClient {
             .append_pair("api-version", &self.api_version)
             .append_pair("jobType", "Pipeline")
             .append_pair("listViewType", "ActiveOnly");
-        Pager::new(self.http.clone(), self.auth(), url.as_str())
+        Ok(Pager::new(self.http.clone(), self.auth(), url.as_str())?)
     }
 
     /// The job with id `id`, or `None`.

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::cloud::Endpoints;
 use crate::config::Workspace;
 use crate::error::Error;
-use crate::http::{Auth, HttpClient, RequestBuilder, TokenProvider};
+use crate::http::{Auth, HttpClient, HttpError, RequestBuilder, TokenProvider};
 
 pub use jobs::{CancelOutcome, JOB_ID_MAX_LEN};
 
@@ -89,12 +89,12 @@ impl MlClient {
     async fn get_optional<T: serde::de::DeserializeOwned>(&self, request: RequestBuilder) -> Result<Option<T>, Error> {
         let response = request.accept(&[404]).send().await.map_err(|e| workspace_error(e, &self.workspace))?;
         if response.status == 404 {
-            return match workspace_error(response.into_status_error().into(), &self.workspace) {
+            return match workspace_error(response.into_status_error(), &self.workspace) {
                 Error::Http(_) => Ok(None),
                 other => Err(other),
             };
         }
-        response.json().map(Some)
+        Ok(Some(response.json()?))
     }
 
     fn auth(&self) -> Auth {
@@ -118,18 +118,17 @@ pub fn seg(s: &str) -> String {
 }
 
 /// Turns "the workspace does not exist" into a configuration error that says which keys to check.
-fn workspace_error(e: Error, ws: &Workspace) -> Error {
-    match e {
-        Error::Http(h)
-            if h.status == Some(404) && h.code.as_deref().is_some_and(|c| WORKSPACE_MISSING_CODES.contains(&c)) =>
-        {
-            Error::Usage(format!(
-                "workspace {}/{}/{} not found (check azml.subscriptionId, azml.resourceGroup, azml.mlWorkspaceName): {h}",
+fn workspace_error(h: HttpError, ws: &Workspace) -> Error {
+    if h.status == Some(404) && h.code.as_deref().is_some_and(|c| WORKSPACE_MISSING_CODES.contains(&c)) {
+        return Error::Rejected {
+            message: format!(
+                "workspace {}/{}/{} not found (check azml.subscriptionId, azml.resourceGroup, azml.mlWorkspaceName)",
                 ws.subscription_id, ws.resource_group, ws.workspace_name
-            ))
-        }
-        other => other,
+            ),
+            cause: Box::new(h),
+        };
     }
+    Error::from(h)
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use reqwest::Method;
 
 use super::{Access, STORAGE_API_VERSION, StorageAuth, Target, parse_http_date};
-use crate::http::encode;
 use crate::cloud::Endpoints;
 use crate::error::Error;
+use crate::http::encode;
 use crate::http::{HttpClient, HttpErrorKind, RequestBuilder, Response};
 
 /// The most results one List Blobs page returns (the service's cap and default), so a Delta log of 100,000
@@ -223,7 +223,7 @@ impl BlobClient {
     }
 
     async fn send(&self, request: RequestBuilder, container: &str, access: Access) -> Result<Response, Error> {
-        request.send().await.map_err(|e| self.target.map_error(e, container, access))
+        request.send().await.map_err(|e| self.target.map_error(e.into(), container, access))
     }
 
     /// `None` for a 404 about the blob; the container's own absence is a configuration error.
@@ -373,8 +373,7 @@ mod tests {
         fn client(server: &MockServer, auth: StorageAuth) -> BlobClient {
             let env: HashMap<String, String> =
                 [("DRIFT_BLOB_ENDPOINT".to_string(), format!("{}/{{account}}", server.uri()))].into_iter().collect();
-            let endpoints = Endpoints::resolve(crate::cloud::CloudName::AzureCloud, &env).unwrap();
-            let _ = CloudName::AzureCloud;
+            let endpoints = Endpoints::resolve(CloudName::AzureCloud, &env).unwrap();
             let http = HttpClient::new(RetryPolicy { max_retries: 0, ..RetryPolicy::default() }).unwrap();
             BlobClient::new(http, &endpoints, "acct", auth)
         }
@@ -400,9 +399,11 @@ mod tests {
             let sas = format!("?sv=2022-11-02&sr=c&sp=rl&se=2030-01-01T00%3A00%3A00Z&sig={SIG}");
             let blob = client(&server, StorageAuth::Sas(Secret::new(sas)));
             let err = blob.get("c", "t/a.json").await.unwrap_err();
-            let text = err.to_string();
+            let text = err.chain();
             assert_eq!(err.exit_status().code(), 3, "{text}");
-            assert!(text.contains("rejected the SAS") && text.contains("sig=REDACTED"), "{text}");
+            // The message names the blob, not the URL; the URL kept on the error for debug logs is redacted.
+            assert!(text.contains("rejected the SAS") && text.contains("/c/t/a.json"), "{text}");
+            assert!(format!("{err:?}").contains("sig=REDACTED"), "{err:?}");
             assert!(!text.contains("c2VjcmV0") && !format!("{err:?}").contains("c2VjcmV0"), "{text}");
         }
 

@@ -153,7 +153,7 @@ impl DfsClient {
     }
 
     async fn send(&self, request: RequestBuilder, filesystem: &str) -> Result<Response, Error> {
-        request.send().await.map_err(|e| self.target.map_error(e, filesystem, Access::Read))
+        request.send().await.map_err(|e| self.target.map_error(e.into(), filesystem, Access::Read))
     }
 }
 
@@ -197,7 +197,7 @@ mod tests {
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
     use crate::cloud::CloudName;
-    use crate::error::AuthError;
+
     use crate::http::{RetryPolicy, TokenFuture, TokenProvider};
     use crate::secret::Secret;
 
@@ -220,7 +220,7 @@ mod tests {
                 if scope == "https://storage.azure.com/.default" {
                     Ok(Secret::new("storage-token"))
                 } else {
-                    Err(Error::Auth(AuthError::new(format!("unexpected scope {scope}"))))
+                    Err(crate::http::CredentialError::Rejected(format!("unexpected scope {scope}")))
                 }
             })
         }

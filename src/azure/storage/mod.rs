@@ -157,10 +157,13 @@ impl Target {
         let account = &self.account;
         let noun = self.noun;
         match (h.status, h.code.as_deref()) {
-            (Some(404), Some("ContainerNotFound" | "FilesystemNotFound")) => Error::Usage(format!(
-                "{noun} {container:?} not found in storage account {account} (check containerName and \
-                 storageAccountName): {h}"
-            )),
+            (Some(404), Some("ContainerNotFound" | "FilesystemNotFound")) => Error::Rejected {
+                message: format!(
+                    "{noun} {container:?} not found in storage account {account} (check containerName and \
+                     storageAccountName)"
+                ),
+                cause: h,
+            },
             (Some(401 | 403), code) => {
                 let advice = match (self.auth.kind(), code) {
                     (CredentialKind::Bearer, Some("AuthorizationPermissionMismatch" | "AuthorizationFailure"))
@@ -184,7 +187,7 @@ impl Target {
                         verb = access.verb()
                     ),
                 };
-                Error::Auth(AuthError::new(format!("{advice}. {h}")))
+                Error::Auth(AuthError::caused_by(advice, *h))
             }
             (None, _) if h.kind == HttpErrorKind::Connect => {
                 h.message = format!(
@@ -226,6 +229,8 @@ mod tests {
             correlation_id: None,
             retries: 0,
             elapsed: Duration::ZERO,
+            signal: None,
+            credential: None,
         })
     }
 
@@ -308,8 +313,7 @@ mod tests {
     }
 
     #[test]
-    fn percent_decoding() {
-    }
+    fn percent_decoding() {}
 
     #[test]
     fn http_dates() {
@@ -321,7 +325,7 @@ mod tests {
     struct NoTokens;
     impl TokenProvider for NoTokens {
         fn token<'a>(&'a self, _scope: &'a str) -> crate::http::TokenFuture<'a> {
-            Box::pin(async { Err(Error::Auth(AuthError::new("no tokens in this test"))) })
+            Box::pin(async { Err(crate::http::CredentialError::Rejected("no tokens in this test".into())) })
         }
         fn invalidate(&self, _scope: &str, _token: &Secret) {}
     }

@@ -12,7 +12,7 @@ use reqwest::header::{AUTHORIZATION, HeaderValue};
 use sha2::Sha256;
 
 use crate::error::{AuthError, Error};
-use crate::http::RequestSigner;
+use crate::http::{CredentialError, RequestSigner};
 use crate::secret::Secret;
 
 /// The standard headers signed by value, in string-to-sign order, after the verb. `Date` stays empty because
@@ -127,8 +127,8 @@ impl SharedKeySigner {
 }
 
 impl RequestSigner for SharedKeySigner {
-    fn sign(&self, request: &mut reqwest::Request) -> Result<(), Error> {
-        self.sign_at(request, SystemTime::now())
+    fn sign(&self, request: &mut reqwest::Request) -> Result<(), CredentialError> {
+        self.sign_at(request, SystemTime::now()).map_err(Error::into_credential_error)
     }
 }
 
