@@ -1,7 +1,7 @@
 //! Blob service calls drift needs: list a container by prefix (one page or all pages), GET and HEAD a blob,
 //! create a block blob only if absent, and set blob metadata.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -103,30 +103,24 @@ impl BlobClient {
         parse_list(&response).map_err(|message| response.error(HttpErrorKind::Decode, None, message).into())
     }
 
-    /// Every blob under `prefix`, following `NextMarker` page by page.
-    pub async fn list_all(&self, container: &str, prefix: &str) -> Result<Vec<BlobItem>, Error> {
-        let mut items = Vec::new();
-        let mut marker: Option<String> = None;
-        let mut seen = BTreeSet::new();
-        loop {
+    /// The pages of blobs under `prefix`, following `NextMarker` (see `paging::pages`).
+    pub fn pages<'a>(
+        &'a self,
+        container: &'a str,
+        prefix: &'a str,
+    ) -> impl futures_util::Stream<Item = Result<Vec<BlobItem>, Error>> + 'a {
+        let what = format!("{container}/{prefix} in storage account {}", self.account());
+        super::paging::pages(what, move |marker| async move {
             let page = self.list(container, prefix, marker.as_deref()).await?;
-            items.extend(page.items);
-            match page.next_marker {
-                None => return Ok(items),
-                Some(next) => {
-                    if !seen.insert(next.clone()) {
-                        // A server repeating a marker would otherwise be listed forever.
-                        return Err(Error::Remote(format!(
-                            "listing {container}/{prefix} in storage account {}: the service returned the same \
-                             NextMarker twice; stopping after {} blobs",
-                            self.account(),
-                            items.len()
-                        )));
-                    }
-                    marker = Some(next);
-                }
-            }
-        }
+            Ok((page.items, page.next_marker))
+        })
+    }
+
+    /// Every blob under `prefix`.
+    pub async fn list_all(&self, container: &str, prefix: &str) -> Result<Vec<BlobItem>, Error> {
+        use futures_util::TryStreamExt;
+        let pages: Vec<Vec<BlobItem>> = self.pages(container, prefix).try_collect().await?;
+        Ok(pages.into_iter().flatten().collect())
     }
 
     /// The content of a blob, or `None` if there is no such blob.

@@ -1,8 +1,6 @@
 //! ADLS Gen2 (DFS endpoint) calls: list the paths of a directory following `x-ms-continuation`, and read a file.
 //! Only for hierarchical-namespace accounts; the Blob API serves the same data on every account.
 
-use std::collections::BTreeSet;
-
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use reqwest::Method;
@@ -11,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 use super::{Access, STORAGE_API_VERSION, StorageAuth, Target, parse_http_date};
 use crate::cloud::Endpoints;
 use crate::error::Error;
-use crate::http::{HttpClient, HttpErrorKind, RequestBuilder, Response};
+use crate::http::{HttpClient, RequestBuilder, Response};
 
 /// The most paths one List Paths page returns (the service's cap and default).
 pub const MAX_PATHS_PER_PAGE: u32 = 5000;
@@ -71,63 +69,50 @@ impl DfsClient {
     /// The paths under `directory` ("" for the filesystem root), all pages. A directory that does not exist
     /// has nothing under it (an empty list), as a Blob prefix listing would say.
     pub async fn list_paths(&self, filesystem: &str, directory: &str, recursive: bool) -> Result<Vec<PathItem>, Error> {
+        use futures_util::TryStreamExt;
         let directory = directory.trim_matches('/');
         let page_size = MAX_PATHS_PER_PAGE.to_string();
-        let mut items = Vec::new();
-        let mut continuation: Option<String> = None;
-        let mut seen = BTreeSet::new();
-        loop {
-            let mut query = vec![
-                ("resource", "filesystem"),
-                ("recursive", if recursive { "true" } else { "false" }),
-                ("maxResults", page_size.as_str()),
-            ];
-            if !directory.is_empty() {
-                query.push(("directory", directory));
-            }
-            if let Some(token) = continuation.as_deref() {
-                query.push(("continuation", token));
-            }
-            let url = self.target.url(filesystem, None, &query);
-            let response = self.send(self.request(Method::GET, &url)?.accept(&[404]), filesystem).await?;
-            if response.status == 404 {
-                let err = response.into_status_error();
-                if err.code.as_deref() == Some("PathNotFound") {
-                    return Ok(items);
+        let what = format!("{filesystem}/{directory} in storage account {}", self.target.account);
+        let pages = super::paging::pages(what, |continuation| {
+            let page_size = page_size.as_str();
+            async move {
+                let mut query = vec![
+                    ("resource", "filesystem"),
+                    ("recursive", if recursive { "true" } else { "false" }),
+                    ("maxResults", page_size),
+                ];
+                if !directory.is_empty() {
+                    query.push(("directory", directory));
                 }
-                return Err(self.target.map_error(err.into(), filesystem, Access::Read));
-            }
-            let list: PathList = response.json()?;
-            for raw in list.paths {
-                let last_modified = raw.last_modified.as_deref().and_then(parse_http_date);
-                items.push(PathItem {
-                    name: raw.name,
-                    is_directory: raw.is_directory,
-                    last_modified,
-                    size: raw.content_length,
-                    etag: raw.etag,
-                });
-            }
-            match response.header(CONTINUATION_HEADER).map(str::trim).filter(|t| !t.is_empty()) {
-                None => return Ok(items),
-                Some(token) => {
-                    if !seen.insert(token.to_string()) {
-                        return Err(response
-                            .error(
-                                HttpErrorKind::Decode,
-                                None,
-                                format!(
-                                    "the service returned the same continuation token twice; stopping after {} \
-                                     paths instead of looping",
-                                    items.len()
-                                ),
-                            )
-                            .into());
+                if let Some(token) = continuation.as_deref() {
+                    query.push(("continuation", token));
+                }
+                let url = self.target.url(filesystem, None, &query);
+                let response = self.send(self.request(Method::GET, &url)?.accept(&[404]), filesystem).await?;
+                if response.status == 404 {
+                    let err = response.into_status_error();
+                    if err.code.as_deref() == Some("PathNotFound") {
+                        return Ok((Vec::new(), None));
                     }
-                    continuation = Some(token.to_string());
+                    return Err(self.target.map_error(err.into(), filesystem, Access::Read));
                 }
+                let list: PathList = response.json()?;
+                let items = list
+                    .paths
+                    .into_iter()
+                    .map(|raw| PathItem {
+                        last_modified: raw.last_modified.as_deref().and_then(parse_http_date),
+                        name: raw.name,
+                        is_directory: raw.is_directory,
+                        size: raw.content_length,
+                        etag: raw.etag,
+                    })
+                    .collect();
+                Ok((items, response.header(CONTINUATION_HEADER).map(str::to_string)))
             }
-        }
+        });
+        let pages: Vec<Vec<PathItem>> = pages.try_collect().await?;
+        Ok(pages.into_iter().flatten().collect())
     }
 
     /// The content of file `path`, or `None` if there is no such file.

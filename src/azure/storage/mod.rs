@@ -3,6 +3,7 @@
 
 mod blob;
 mod dfs;
+mod paging;
 mod shared_key;
 
 use std::sync::Arc;
@@ -311,9 +312,6 @@ mod tests {
         let e = sas.map_error(http(Some(403), Some("AuthorizationFailure"), HttpErrorKind::Status), "c", Access::Write);
         assert!(e.to_string().contains("rejected the SAS") && e.to_string().contains("write"), "{e}");
     }
-
-    #[test]
-    fn percent_decoding() {}
 
     #[test]
     fn http_dates() {

@@ -2,7 +2,7 @@
 //! thousands of commits cost a few list pages, not thousands of reads) and one GET of the newest commit. The
 //! rules (which names are commits, where the commit time comes from) live in `crate::delta`.
 
-use std::collections::HashSet;
+use futures_util::TryStreamExt;
 
 use crate::azure::storage::{BlobClient, BlobItem};
 use crate::delta::{self, TableState};
@@ -24,28 +24,17 @@ pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &s
     let mut newest: Option<(u64, BlobItem)> = None;
     let mut entries = 0usize;
     let mut pages = 0usize;
-    let mut marker: Option<String> = None;
-    let mut seen_markers = HashSet::new();
-    loop {
-        let page = blob.list(container, &log_prefix, marker.as_deref()).await?;
+    let mut listing = std::pin::pin!(blob.pages(container, &log_prefix));
+    while let Some(page) = listing.try_next().await? {
         pages += 1;
-        entries += page.items.len();
-        for item in page.items {
+        entries += page.len();
+        for item in page {
             let Some(relative) = item.name.strip_prefix(&log_prefix) else { continue };
             if let Some(version) = delta::commit_version(relative)
                 && newest.as_ref().is_none_or(|(v, _)| version > *v)
             {
                 newest = Some((version, item));
             }
-        }
-        match page.next_marker {
-            Some(next) if seen_markers.insert(next.clone()) => marker = Some(next),
-            Some(_) => {
-                return Err(Error::Remote(format!(
-                    "listing {location}/{DELTA_LOG_DIR}/: the service returned the same NextMarker twice"
-                )));
-            }
-            None => break,
         }
     }
     let newest_version = newest.as_ref().map(|(v, _)| *v);
