@@ -47,14 +47,21 @@ impl Settings {
             }
         }
         let directive = env.get("DRIFT_LOG").filter(|v| v.contains('=')).cloned();
-        let log_level = match (cli.global.log_level, &directive) {
+        // -v/-q and --log-level exclude each other; clap catches that within one command level, this across
+        // levels (`drift -v run --log-level info`). Either beats DRIFT_LOG.
+        let g = &cli.global;
+        if (g.verbose > 0 && g.quiet > 0) || ((g.verbose > 0 || g.quiet > 0) && g.log_level.is_some()) {
+            return Err("-v, -q and --log-level choose the same thing: give one of them".into());
+        }
+        let flag_level = LogLevel::from_verbosity(g.verbose, g.quiet).or(g.log_level);
+        let log_level = match (flag_level, &directive) {
             (Some(l), _) => l,
             (None, Some(_)) => LogLevel::Info,
             (None, None) => from_env(env, "DRIFT_LOG")?.unwrap_or_default(),
         };
         Ok(Settings {
             log_level,
-            log_directive: if cli.global.log_level.is_some() { None } else { directive },
+            log_directive: if flag_level.is_some() { None } else { directive },
             log_format: match cli.global.log_format {
                 Some(f) => f,
                 None => from_env(env, "DRIFT_LOG_FORMAT")?.unwrap_or_default(),
@@ -64,9 +71,8 @@ impl Settings {
                 None => from_env(env, "DRIFT_OUTPUT")?.unwrap_or_default(),
             },
             task_values_file: cli
-                .global
-                .task_values_file
-                .clone()
+                .task_values_file()
+                .map(str::to_string)
                 .or_else(|| env.get("DRIFT_TASK_VALUES_FILE").cloned())
                 .filter(|p| !p.trim().is_empty())
                 .map(PathBuf::from),
@@ -77,7 +83,9 @@ impl Settings {
 pub fn run(invocation: Invocation) -> ExitStatus {
     let Invocation { args, env, mut stdout, stderr, shutdown, handle_signals } = invocation;
     let stderr = SharedWriter::new(stderr);
-    let cli = match cli::parse(args) {
+    // The terminal width for help, from the invocation's environment (clap would read the process's).
+    let columns = env.get("COLUMNS").and_then(|c| c.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    let cli = match cli::parse(args, columns) {
         cli::Parsed::Command(cli) => cli,
         cli::Parsed::Info(text) => {
             let _ = stdout.write_all(text.as_bytes());
@@ -95,7 +103,13 @@ pub fn run(invocation: Invocation) -> ExitStatus {
             return ExitStatus::Usage;
         }
     };
-    let ansi = handle_signals && std::io::stderr().is_terminal() && !env.contains_key("NO_COLOR");
+    // Only the real process owns a terminal; in-process runs (tests) have neither colour nor bars unless asked.
+    let terminal = handle_signals && std::io::stderr().is_terminal();
+    let ansi = cli.global.color.unwrap_or_default().use_color(
+        env.get("NO_COLOR").map(String::as_str),
+        env.get("TERM").map(String::as_str),
+        terminal,
+    );
     let subscriber = logging::subscriber(
         settings.log_level,
         settings.log_directive.as_deref(),
@@ -117,7 +131,7 @@ pub fn run(invocation: Invocation) -> ExitStatus {
             if handle_signals {
                 shutdown::install_signal_handlers(trigger.clone());
             }
-            let ctx = Ctx { env: &env, shutdown, interactive: ansi };
+            let ctx = Ctx { env: &env, shutdown, interactive: terminal };
             let result = execute(*cli, &ctx).await;
             finish(result, command_name, &settings, &env, &mut stdout, &stderr)
         })
@@ -139,8 +153,12 @@ fn command_name(cli: &Cli) -> &'static str {
         None | Some(Command::Run(_)) => "run",
         Some(Command::Plan(_)) => "plan",
         Some(Command::Validate(_)) => "validate",
+        #[cfg(feature = "demo")]
         Some(Command::Demo(_)) => "demo",
         Some(Command::Auth(AuthCommand::Describe(_))) => "auth describe",
+        Some(Command::Completions(_)) => "completions",
+        Some(Command::Man(_)) => "man",
+        Some(Command::Version) => "version",
     }
 }
 
@@ -150,10 +168,15 @@ async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
         // Boxed: the pipelines' state machines are large, and the main thread's stack is not the place for them.
         None => Box::pin(run_pipeline(cli.legacy, false, ctx)).await,
         Some(Command::Run(args)) => Box::pin(run_pipeline(args, false, ctx)).await,
-        Some(Command::Plan(args)) => Box::pin(run_pipeline(args, true, ctx)).await,
+        Some(Command::Plan(args)) => Box::pin(run_pipeline(args.into(), true, ctx)).await,
         Some(Command::Validate(args)) => validate(&args.config),
         Some(Command::Auth(AuthCommand::Describe(args))) => Box::pin(auth_describe(args, ctx)).await,
-        Some(Command::Demo(args)) => Box::pin(demo(args, ctx)).await,
+        #[cfg(feature = "demo")]
+        Some(Command::Demo(args)) => Box::pin(crate::demo::run(args, ctx.shutdown.clone())).await,
+        // `cli::parse` answers these itself and never hands them over.
+        Some(Command::Completions(_) | Command::Man(_) | Command::Version) => {
+            Err(Error::Usage("completions, man and version print their text while parsing".into()))
+        }
     }
 }
 
@@ -270,7 +293,7 @@ fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Er
 }
 
 async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Report, Error> {
-    let origin = config_origin(args.config.as_deref())?;
+    let origin = config_origin(args.pipeline.config.as_deref())?;
     let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?.with_shutdown(ctx.shutdown.clone());
     // A config in ADLS is read with the service principal, so credentials come first there (with the cloud its
     // URL names and the encoding from DRIFT_SECRETS_ENCODING); a local config comes first everywhere else.
@@ -284,7 +307,8 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
             let encoding = encoding_from_env(ctx.env)?;
             let endpoints = Endpoints::resolve(cloud, ctx.env)?;
             let principal =
-                resolve_service_principal(&auth_inputs(ctx, &http, &args.credentials, &endpoints, encoding)).await?;
+                resolve_service_principal(&auth_inputs(ctx, &http, &args.pipeline.credentials, &endpoints, encoding))
+                    .await?;
             let credential = principal.credential(&endpoints, &http);
             let dfs = DfsClient::new(http.clone(), &endpoints, &account, StorageAuth::Bearer(credential.clone()));
             let bytes = dfs.read(&container, &path).await?.ok_or_else(|| ConfigError {
@@ -309,7 +333,7 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
             let principal = resolve_service_principal(&auth_inputs(
                 ctx,
                 &http,
-                &args.credentials,
+                &args.pipeline.credentials,
                 &endpoints,
                 config.secrets_encoding,
             ))
@@ -327,11 +351,12 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
     );
     let options = RunOptions {
         dry_run,
-        force: args.force,
+        force: args.pipeline.force,
         no_wait: args.no_wait,
         cancel_on_timeout: args.cancel_on_timeout,
-        data_asset_version: non_empty(args.data_asset_version.as_deref()).map(str::to_string),
+        data_asset_version: non_empty(args.pipeline.data_asset_version.as_deref()).map(str::to_string),
         model_name_prefixes: args
+            .pipeline
             .model_name_prefix
             .as_deref()
             .unwrap_or("")
@@ -475,14 +500,4 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
     });
     report.text = text;
     Ok(report)
-}
-
-#[cfg(feature = "demo")]
-async fn demo(args: crate::cli::DemoArgs, ctx: &Ctx<'_>) -> Result<Report, Error> {
-    crate::demo::run(args, ctx.shutdown.clone()).await
-}
-
-#[cfg(not(feature = "demo"))]
-async fn demo(_args: crate::cli::DemoArgs, _ctx: &Ctx<'_>) -> Result<Report, Error> {
-    Err(Error::Usage("this build of drift has no demo (built without the `demo` feature)".into()))
 }

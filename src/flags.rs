@@ -6,7 +6,7 @@
 //! `--config` is checked where it is parsed into a location (`config::ConfigSource`), also before any I/O.
 
 use crate::auth::ids;
-use crate::cli::{AuthCommand, Cli, Command, CredentialArgs, RunArgs};
+use crate::cli::{AuthCommand, Cli, Command, CredentialArgs, PipelineArgs};
 use crate::config::rules;
 use crate::error::Error;
 
@@ -32,7 +32,7 @@ fn flag_values(cli: &Cli) -> Vec<(&'static str, Option<&str>)> {
     fn credentials(c: &CredentialArgs) -> [(&'static str, Option<&str>); 2] {
         [("--tenant", c.tenant.as_deref()), ("--vault_name", c.vault_name.as_deref())]
     }
-    fn run(a: &RunArgs) -> Vec<(&'static str, Option<&str>)> {
+    fn run(a: &PipelineArgs) -> Vec<(&'static str, Option<&str>)> {
         let mut flags = vec![
             ("--config", a.config.as_deref()),
             ("--data_asset_version", a.data_asset_version.as_deref()),
@@ -42,15 +42,19 @@ fn flag_values(cli: &Cli) -> Vec<(&'static str, Option<&str>)> {
         flags
     }
     match &cli.command {
-        None => run(&cli.legacy),
-        Some(Command::Run(a) | Command::Plan(a)) => run(a),
+        None => run(&cli.legacy.pipeline),
+        Some(Command::Run(a)) => run(&a.pipeline),
+        Some(Command::Plan(a)) => run(&a.pipeline),
         Some(Command::Validate(a)) => vec![("--config", Some(a.config.as_str()))],
         Some(Command::Auth(AuthCommand::Describe(a))) => {
             let mut flags = vec![("--config", a.config.as_deref())];
             flags.extend(credentials(&a.credentials));
             flags
         }
+        #[cfg(feature = "demo")]
         Some(Command::Demo(_)) => Vec::new(),
+        // Answered while parsing; they take no values to check.
+        Some(Command::Completions(_) | Command::Man(_) | Command::Version) => Vec::new(),
     }
 }
 

@@ -22,6 +22,7 @@ pub mod pipeline;
 pub mod references;
 pub mod secret;
 pub mod shutdown;
+mod version;
 
 use std::collections::HashMap;
 use std::ffi::OsString;

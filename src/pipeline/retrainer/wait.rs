@@ -137,6 +137,8 @@ pub fn progress_bar(total: usize) -> indicatif::ProgressBar {
     {
         bar.set_style(style.progress_chars("=> "));
     }
+    // Log lines share stderr with the bar: the log writer clears it around each line (logging.rs).
+    crate::logging::attach_progress_bar(&bar);
     bar
 }
 
