@@ -10,13 +10,14 @@ use serde_json::json;
 use crate::auth::{AuthInputs, PrincipalSource, resolve_service_principal};
 use crate::azure::storage::{DfsClient, StorageAuth};
 use crate::cli::{self, AuthCommand, AuthDescribeArgs, Cli, Command, CredentialArgs, RunArgs};
+use crate::clock::Clock;
 use crate::cloud::{CloudName, Endpoints};
 use crate::config::naming;
 use crate::config::{self, Config, ConfigError, ConfigSource, PipelineParams, SecretsEncoding};
 use crate::error::{Error, ExitStatus};
 use crate::http::{HttpClient, RetryPolicy, TokenProvider};
 use crate::logging::{self, LogFormat, LogLevel, SharedWriter};
-use crate::output::{self, OutputFormat, Report};
+use crate::output::{self, CommandName, Outcome, OutputFormat, PipelineName, Report};
 use crate::pipeline::{self, RunOptions, Session};
 use crate::shutdown::{self, Shutdown};
 use crate::{Invocation, cloud};
@@ -85,6 +86,8 @@ pub fn run(invocation: Invocation) -> ExitStatus {
     let stderr = SharedWriter::new(stderr);
     // The terminal width for help, from the invocation's environment (clap would read the process's).
     let columns = env.get("COLUMNS").and_then(|c| c.trim().parse::<usize>().ok()).filter(|&c| c > 0);
+    // Read before parsing, so that a command line the parser rejects still gets the report it asked for.
+    let requested = OutputFormat::requested(&args, &env);
     let cli = match cli::parse(args, columns) {
         cli::Parsed::Command(cli) => cli,
         cli::Parsed::Info(text) => {
@@ -93,14 +96,14 @@ pub fn run(invocation: Invocation) -> ExitStatus {
         }
         cli::Parsed::UsageError(text) => {
             let _ = stderr.write_locked(text.as_bytes());
-            return ExitStatus::Usage;
+            return usage_report(None, &output::usage_message(&text), requested, &mut stdout);
         }
     };
-    let settings = match Settings::resolve(&cli, &env) {
-        Ok(s) => s,
+    let (settings, clock) = match Settings::resolve(&cli, &env).and_then(|s| Ok((s, Clock::from_env(&env)?))) {
+        Ok(resolved) => resolved,
         Err(message) => {
             let _ = stderr.write_locked(format!("error: {message}\n").as_bytes());
-            return ExitStatus::Usage;
+            return usage_report(command_name(&cli), &message, requested, &mut stdout);
         }
     };
     // Only the real process owns a terminal; in-process runs (tests) have neither colour nor bars unless asked.
@@ -131,7 +134,7 @@ pub fn run(invocation: Invocation) -> ExitStatus {
             if handle_signals {
                 shutdown::install_signal_handlers(trigger.clone());
             }
-            let ctx = Ctx { env: &env, shutdown, interactive: terminal };
+            let ctx = Ctx { env: &env, shutdown, interactive: terminal, clock };
             let result = execute(*cli, &ctx).await;
             finish(result, command_name, &settings, &env, &mut stdout, &stderr)
         })
@@ -146,20 +149,36 @@ struct Ctx<'a> {
     shutdown: Shutdown,
     /// The real stderr is a terminal (progress bars make sense).
     interactive: bool,
+    /// The wall clock the pipelines read (`DRIFT_TEST_NOW` moves it in tests).
+    clock: Clock,
 }
 
-fn command_name(cli: &Cli) -> &'static str {
+/// The command a report is about; `None` for the commands answered while parsing, which have no report.
+fn command_name(cli: &Cli) -> Option<CommandName> {
     match &cli.command {
-        None | Some(Command::Run(_)) => "run",
-        Some(Command::Plan(_)) => "plan",
-        Some(Command::Validate(_)) => "validate",
+        None | Some(Command::Run(_)) => Some(CommandName::Run),
+        Some(Command::Plan(_)) => Some(CommandName::Plan),
+        Some(Command::Validate(_)) => Some(CommandName::Validate),
         #[cfg(feature = "demo")]
-        Some(Command::Demo(_)) => "demo",
-        Some(Command::Auth(AuthCommand::Describe(_))) => "auth describe",
-        Some(Command::Completions(_)) => "completions",
-        Some(Command::Man(_)) => "man",
-        Some(Command::Version) => "version",
+        Some(Command::Demo(_)) => Some(CommandName::Demo),
+        Some(Command::Auth(AuthCommand::Describe(_))) => Some(CommandName::AuthDescribe),
+        Some(Command::Completions(_) | Command::Man(_) | Command::Version) => None,
     }
+}
+
+/// A command line drift could not accept: exit 2, and with `--output json` the report saying so (its message is
+/// already on stderr).
+fn usage_report(
+    command: Option<CommandName>,
+    message: &str,
+    format: OutputFormat,
+    stdout: &mut Box<dyn Write + Send>,
+) -> ExitStatus {
+    if format == OutputFormat::Json {
+        let _ = Report::usage_error(command, message).write(format, stdout.as_mut());
+        let _ = stdout.flush();
+    }
+    ExitStatus::Usage
 }
 
 async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
@@ -183,58 +202,38 @@ async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
 /// Writes the report and, on success, the task values; returns the exit status.
 fn finish(
     result: Result<Report, Error>,
-    command: &str,
+    command: Option<CommandName>,
     settings: &Settings,
     env: &HashMap<String, String>,
     stdout: &mut Box<dyn Write + Send>,
     stderr: &SharedWriter,
 ) -> ExitStatus {
-    let mut report = match result {
-        Ok(report) => report,
-        Err(error) => {
-            let status = error.exit_status();
-            let mut report = Report::new(command, "error");
-            report.exit_code = status.code();
-            report.error = Some(error.chain());
-            report
-        }
-    };
+    let mut report = result.unwrap_or_else(|error| Report::from_error(command, &error));
     // The file is written even when empty, so a wrapper that waits for it knows the run succeeded.
-    if report.exit_code == 0
+    if report.exit == ExitStatus::Success
         && (!report.task_values.is_empty() || settings.task_values_file.is_some())
         && let Err(e) = output::publish(&report.task_values, settings.task_values_file.as_deref(), env, stdout.as_mut())
     {
-        report.exit_code = e.exit_status().code();
-        report.outcome = "error".into();
-        report.error = Some(e.to_string());
+        // What the command did stays in the report; that nothing was published must be in it too.
+        let failed = Report::from_error(report.command, &e);
+        report.outcome = failed.outcome;
+        report.exit = failed.exit;
+        report.error = failed.error;
+        report.task_values = output::TaskValues::new();
     }
     if let Some(message) = &report.error {
         match settings.log_format {
             LogFormat::Text => {
                 let _ = stderr.write_locked(format!("error: {message}\n").as_bytes());
             }
-            LogFormat::Json => tracing::error!(exit_code = report.exit_code, "{message}"),
+            LogFormat::Json => tracing::error!(exit_code = report.exit.code(), "{message}"),
         }
     }
     if let Err(e) = report.write(settings.output, stdout.as_mut()) {
         let _ = stderr.write_locked(format!("error: cannot write the report to stdout: {e}\n").as_bytes());
     }
     let _ = stdout.flush();
-    exit_status_of(report.exit_code)
-}
-
-fn exit_status_of(code: u8) -> ExitStatus {
-    match code {
-        0 => ExitStatus::Success,
-        1 => ExitStatus::Failed,
-        2 => ExitStatus::Usage,
-        3 => ExitStatus::Auth,
-        5 => ExitStatus::Timeout,
-        6 => ExitStatus::LocalIo,
-        130 => ExitStatus::Interrupted,
-        143 => ExitStatus::Terminated,
-        _ => ExitStatus::Azure,
-    }
+    report.exit
 }
 
 fn auth_inputs<'a>(
@@ -367,12 +366,17 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
             .collect(),
         interactive: ctx.interactive,
     };
-    let session = Session { config, endpoints, http, principal, credential, options, shutdown: ctx.shutdown.clone() };
-    let mut report = pipeline::run(&session).await?;
-    if report.command.is_empty() {
-        report.command = if dry_run { "plan".into() } else { "run".into() };
-    }
-    Ok(report)
+    let session = Session {
+        config,
+        endpoints,
+        http,
+        principal,
+        credential,
+        options,
+        shutdown: ctx.shutdown.clone(),
+        clock: ctx.clock.clone(),
+    };
+    pipeline::run(&session).await
 }
 
 fn non_empty(v: Option<&str>) -> Option<&str> {
@@ -382,7 +386,7 @@ fn non_empty(v: Option<&str>) -> Option<&str> {
 /// `drift validate`: the config alone, offline.
 fn validate(origin: &str) -> Result<Report, Error> {
     let config = load_config(Some(origin))?;
-    let mut report = Report::new("validate", "valid");
+    let mut report = Report::new(CommandName::Validate, Outcome::Valid);
     let ws = &config.workspace;
     let mut text = vec![format!("{origin}: valid")];
     let (pipeline_name, params) = match &config.params {
@@ -394,18 +398,18 @@ fn validate(origin: &str) -> Result<Report, Error> {
                 message,
                 also: Vec::new(),
             })?;
-            text.push(format!("  registrator: Delta table {source}, pinned by {:?}", p.pin_by));
+            text.push(format!("  registrator: Delta table {source}, pinned by {}", p.pin_by.as_str()));
             text.push(format!(
                 "  writes datastore {}, data assets {} (mltable) and {} (uri_folder)",
                 names.datastore, names.mltable, names.uri
             ));
             (
-                "registrator",
+                PipelineName::Registrator,
                 json!({
                     "storageAccountName": p.storage_account,
                     "containerName": p.container,
                     "containerDataPath": p.data_path,
-                    "pinBy": format!("{:?}", p.pin_by).to_lowercase(),
+                    "pinBy": p.pin_by.as_str(),
                     "source": source,
                     "datastore": names.datastore,
                     "assets": {"mltable": names.mltable, "uri_folder": names.uri},
@@ -423,7 +427,7 @@ fn validate(origin: &str) -> Result<Report, Error> {
                 if p.cancel_on_timeout { ", cancel on timeout" } else { "" }
             ));
             (
-                "retrainer",
+                PipelineName::Retrainer,
                 json!({
                     "dataAssets": p.data_assets.iter().map(|b| json!({"name": b.input_name, "value": b.asset})).collect::<Vec<_>>(),
                     "refreshTimeout": p.refresh_timeout.as_secs(),
@@ -444,7 +448,7 @@ fn validate(origin: &str) -> Result<Report, Error> {
     for w in &config.warnings {
         text.push(format!("  warning: {w}"));
     }
-    report.pipeline = Some(pipeline_name.into());
+    report.pipeline = Some(pipeline_name);
     report.details = json!({
         "config": origin,
         "workspace": {"subscriptionId": ws.subscription_id, "resourceGroup": ws.resource_group, "mlWorkspaceName": ws.workspace_name},
@@ -473,7 +477,7 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
     let credential = principal.credential(&endpoints, &http);
     let mut text = vec![
         format!("service principal: {} in tenant {}", principal.client_id, principal.tenant_id),
-        format!("secret from: {}", principal.source),
+        format!("credential from: {}", principal.source),
         format!("cloud: {} (authority {}, ARM {})", cloud, endpoints.authority_host, endpoints.arm),
     ];
     let verified = if args.no_verify {
@@ -486,15 +490,25 @@ async fn auth_describe(args: AuthDescribeArgs, ctx: &Ctx<'_>) -> Result<Report, 
     };
     let (source_kind, vault, read_with) = match &principal.source {
         PrincipalSource::Environment => ("environment", None, None),
+        PrincipalSource::Certificate { .. } => ("certificate", None, None),
         PrincipalSource::KeyVault { vault, read_with } => ("keyvault", Some(vault.clone()), Some(read_with.clone())),
     };
-    let mut report = Report::new("auth describe", if verified { "verified" } else { "resolved" });
+    // The certificate's file, thumbprint and end of validity; never its key or password.
+    let certificate = match &principal.source {
+        PrincipalSource::Certificate { path, thumbprint, not_after } => {
+            json!({"path": path, "thumbprint": thumbprint, "notAfter": not_after})
+        }
+        _ => serde_json::Value::Null,
+    };
+    let mut report =
+        Report::new(CommandName::AuthDescribe, if verified { Outcome::Verified } else { Outcome::Resolved });
     report.details = json!({
         "clientId": principal.client_id,
         "tenantId": principal.tenant_id,
         "source": source_kind,
         "vault": vault,
         "vaultReadWith": read_with,
+        "certificate": certificate,
         "cloud": cloud.as_str(),
         "tokenVerified": verified,
     });

@@ -12,8 +12,9 @@ pub const VERSION_DIGITS: usize = 20;
 /// Suffix of a commit file.
 const COMMIT_SUFFIX: &str = ".json";
 
-/// Where a commit time came from, best first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where a commit time came from, best first. Serialised as a snake_case code (`deltaTimeSource` in the report).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
 pub enum TimeSource {
     /// `commitInfo.inCommitTimestamp`: set by writers of tables with in-commit timestamps; monotonic and kept
     /// when the table is copied.

@@ -11,11 +11,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use drift_sandbox::{JobSeed, Sandbox, SandboxOptions};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
 use crate::cli::DemoArgs;
 use crate::error::Error;
-use crate::output::Report;
+use crate::output::{CommandName, Outcome, Report};
 use crate::shutdown::Shutdown;
 
 const TENANT: &str = "11111111-2222-3333-4444-555555555555";
@@ -68,16 +69,107 @@ impl Buffer {
     }
 }
 
+/// What a demo step runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Command {
+    AuthDescribe,
+    Register,
+    /// The retrainer, on the version the last registrator step published.
+    Retrain,
+    /// `plan` of the retrainer, on that version.
+    PlanRetrain,
+}
+
+/// One step of the story.
+struct Scene {
+    title: &'static str,
+    /// New data lands first: the table gets its next Delta commit.
+    new_commit: bool,
+    command: Command,
+}
+
+const fn scene(title: &'static str, command: Command) -> Scene {
+    Scene { title, new_commit: false, command }
+}
+
+/// The story the demo tells, in order.
+const SCRIPT: [Scene; 8] = [
+    scene(
+        "Which credential? (service principal from Key Vault, read with the managed identity)",
+        Command::AuthDescribe,
+    ),
+    scene("Registrator: register the Delta table's state", Command::Register),
+    scene("Retrainer: retrain every model group on that version", Command::Retrain),
+    scene("Rerun of the registrator (a Databricks repair run): nothing changed", Command::Register),
+    scene("Rerun of the retrainer: every group is already up to date", Command::Retrain),
+    // Commit 6 was written milliseconds after commit 5, in the same second: the registrator takes the next free
+    // second for it (`version_for`), so no waiting for the clock is needed.
+    Scene {
+        title: "New data (Delta commit 6): the registrator registers a new version",
+        new_commit: true,
+        command: Command::Register,
+    },
+    scene("Plan of the retrainer on the new version (writes nothing)", Command::PlanRetrain),
+    scene("Retrainer on the new version", Command::Retrain),
+];
+
+/// The two config files the steps use.
+struct Configs {
+    registrator: String,
+    retrainer: String,
+}
+
+impl Command {
+    /// The command line, credentials included; `version` is what the last registrator step published.
+    fn args(self, configs: &Configs, version: Option<&str>) -> Vec<String> {
+        let mut args: Vec<&str> = match self {
+            Command::AuthDescribe => vec!["auth", "describe"],
+            Command::Register => vec!["run", "--config", &configs.registrator],
+            Command::Retrain => vec!["run", "--config", &configs.retrainer],
+            Command::PlanRetrain => vec!["plan", "--config", &configs.retrainer],
+        };
+        args.extend(["--tenant", TENANT, "--vault_name", VAULT]);
+        if let (Command::Retrain | Command::PlanRetrain, Some(v)) = (self, version) {
+            args.extend(["--data_asset_version", v]);
+        }
+        args.into_iter().map(str::to_string).collect()
+    }
+}
+
 /// One drift command the demo ran.
 struct Step {
     title: String,
     command: String,
-    code: u8,
+    status: crate::ExitStatus,
     report: Value,
     task_values: Value,
     logs: String,
 }
 
+/// `details` of the demo's report: each step with its own report (docs/report.md, "Demo details").
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoDetails<'a> {
+    sandbox: &'a str,
+    steps: Vec<StepDetails<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StepDetails<'a> {
+    title: &'a str,
+    command: &'a str,
+    #[serde(serialize_with = "exit_code")]
+    exit_code: crate::ExitStatus,
+    task_values: &'a Value,
+    report: &'a Value,
+}
+
+fn exit_code<S: serde::Serializer>(status: &crate::ExitStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u8(status.code())
+}
+
+/// Seeds a sandbox, plays the script against it, and reports every step.
 pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     // The traffic file is how tests/demo.rs checks the demo's requests against the Azure ML spec.
     let options = SandboxOptions { traffic_file: args.traffic_file.clone(), ..SandboxOptions::default() };
@@ -86,88 +178,70 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     tracing::info!(target: "drift::demo", url = %sandbox.url(), "sandbox started and seeded");
 
     let dir = tempfile::tempdir().map_err(|e| Error::Io(format!("cannot create a temporary directory: {e}")))?;
-    let registrator = write(dir.path(), "registrator.yaml", &registrator_config())?;
-    let retrainer = write(dir.path(), "retrainer.yaml", &retrainer_config())?;
+    let configs = Configs {
+        registrator: write(dir.path(), "registrator.yaml", &registrator_config())?,
+        retrainer: write(dir.path(), "retrainer.yaml", &retrainer_config())?,
+    };
     let mut env: HashMap<String, String> = sandbox.env().into_iter().collect();
     // The demo machine has a managed identity that may read the vault, like a Databricks cluster or an Azure VM.
     env.insert("PATH".into(), String::new());
-    let creds = ["--tenant", TENANT, "--vault_name", VAULT];
 
-    let mut steps = Vec::new();
-    let describe = ["auth", "describe"].iter().chain(creds.iter()).copied().collect::<Vec<_>>();
-    steps.push(
-        step(
-            "Which credential? (service principal from Key Vault, read with the managed identity)",
-            &describe,
-            &env,
-            dir.path(),
-        )
-        .await,
-    );
-    steps.push(
-        step("Registrator: register the Delta table's state", &run_args(&registrator, &creds, None), &env, dir.path())
-            .await,
-    );
-    let version = published(&steps);
-    steps.push(
-        step(
-            "Retrainer: retrain every model group on that version",
-            &run_args(&retrainer, &creds, version.as_deref()),
-            &env,
-            dir.path(),
-        )
-        .await,
-    );
-    steps.push(
-        step(
-            "Rerun of the registrator (a Databricks repair run): nothing changed",
-            &run_args(&registrator, &creds, None),
-            &env,
-            dir.path(),
-        )
-        .await,
-    );
-    let version = published(&steps);
-    steps.push(
-        step(
-            "Rerun of the retrainer: every group is already up to date",
-            &run_args(&retrainer, &creds, version.as_deref()),
-            &env,
-            dir.path(),
-        )
-        .await,
-    );
+    let mut steps: Vec<Step> = Vec::new();
+    for scene in &SCRIPT {
+        if scene.new_commit {
+            sandbox.add_blob(
+                ACCOUNT,
+                CONTAINER,
+                &format!("{TABLE}/_delta_log/{}", NEXT_COMMIT.0),
+                NEXT_COMMIT.1.to_vec(),
+            );
+        }
+        let version = if scene.command == Command::Register { None } else { published(&steps) };
+        let argv = scene.command.args(&configs, version.as_deref());
+        steps.push(step(scene.title, &argv, &env, dir.path()).await);
+    }
 
-    // New data lands: the table gets commit 6. Versions are per second, so let the clock move on.
-    sandbox.add_blob(ACCOUNT, CONTAINER, &format!("{TABLE}/_delta_log/{}", NEXT_COMMIT.0), NEXT_COMMIT.1.to_vec());
-    tokio::time::sleep(Duration::from_millis(1100)).await;
-    steps.push(
-        step(
-            "New data (Delta commit 6): the registrator registers a new version",
-            &run_args(&registrator, &creds, None),
-            &env,
-            dir.path(),
-        )
-        .await,
-    );
-    let version = published(&steps);
-    let plan = ["plan", "--config", retrainer.as_str(), "--data_asset_version", version.as_deref().unwrap_or("")]
-        .into_iter()
-        .chain(creds.iter().copied())
-        .collect::<Vec<_>>();
-    steps.push(step("Plan of the retrainer on the new version (writes nothing)", &plan, &env, dir.path()).await);
-    steps.push(
-        step("Retrainer on the new version", &run_args(&retrainer, &creds, version.as_deref()), &env, dir.path()).await,
-    );
+    let mut report = demo_report(&sandbox.url(), &steps)?;
+    if args.keep {
+        // The summary goes to stderr now, while the sandbox serves; stdout gets the report when it stops.
+        let mut out = std::io::stderr();
+        for line in report.text.iter().chain(&keep_running_text(&sandbox)) {
+            let _ = writeln!(out, "{line}");
+        }
+        report.text = Vec::new();
+        shutdown.wait().await;
+    }
+    Ok(report)
+}
 
-    let mut report = Report::new("demo", "completed");
-    let mut text = vec![format!("drift demo — a local sandbox of Azure at {} (workspace {WORKSPACE})", sandbox.url())];
+/// The demo's report: `failed` with the first failed step's exit status, else `completed`.
+fn demo_report(sandbox: &str, steps: &[Step]) -> Result<Report, Error> {
+    let mut report = Report::new(CommandName::Demo, Outcome::Completed);
+    if let Some(failed) = steps.iter().find(|s| s.status != crate::ExitStatus::Success) {
+        report.outcome = Outcome::Failed;
+        report.exit = failed.status;
+        report.error = Some(format!("demo step failed: {} (exit {})", failed.title, failed.status.code()));
+    }
+    report.set_details(&DemoDetails {
+        sandbox,
+        steps: steps
+            .iter()
+            .map(|s| StepDetails {
+                title: &s.title,
+                command: &s.command,
+                exit_code: s.status,
+                task_values: &s.task_values,
+                report: &s.report,
+            })
+            .collect(),
+    })?;
+    let mut text = vec![format!("drift demo — a local sandbox of Azure at {sandbox} (workspace {WORKSPACE})")];
     for (i, s) in steps.iter().enumerate() {
         text.push(String::new());
         text.push(format!("[{}] {}", i + 1, s.title));
         text.push(format!("    $ {}", s.command));
         text.extend(summarize(s).into_iter().map(|l| format!("    {l}")));
-        if s.code != 0 {
+        if s.status != crate::ExitStatus::Success {
             text.extend(s.logs.lines().map(|l| format!("    | {l}")));
         }
     }
@@ -176,46 +250,22 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
         "Every step above was a real drift run over HTTP against the sandbox; against Azure the same commands".into(),
     );
     text.push("need only the config files and credentials (see README).".into());
-    if let Some(failed) = steps.iter().find(|s| s.code != 0) {
-        report.outcome = "failed".into();
-        report.exit_code = failed.code;
-        report.error = Some(format!("demo step failed: {} (exit {})", failed.title, failed.code));
-    }
-    report.details = json!({
-        "sandbox": sandbox.url(),
-        "steps": steps.iter().map(|s| json!({"title": s.title, "command": s.command, "exitCode": s.code, "taskValues": s.task_values, "report": s.report})).collect::<Vec<_>>(),
-    });
-    if args.keep {
-        text.push(format!(
-            "\nThe sandbox keeps running at {} — export these and run drift against it; Ctrl-C to stop:",
-            sandbox.url()
-        ));
-        text.extend(sandbox.env().into_iter().map(|(k, v)| format!("  export {k}='{v}'")));
-        report.text = text;
-        let mut out = std::io::stderr();
-        for line in &report.text {
-            let _ = writeln!(out, "{line}");
-        }
-        report.text = Vec::new();
-        shutdown.wait().await;
-        return Ok(report);
-    }
     report.text = text;
     Ok(report)
 }
 
-fn run_args<'a>(config: &'a str, creds: &[&'a str], version: Option<&'a str>) -> Vec<&'a str> {
-    let mut args = vec!["run", "--config", config];
-    args.extend_from_slice(creds);
-    if let Some(v) = version {
-        args.extend_from_slice(&["--data_asset_version", v]);
-    }
-    args
+fn keep_running_text(sandbox: &Sandbox) -> Vec<String> {
+    let mut text = vec![format!(
+        "\nThe sandbox keeps running at {} — export these and run drift against it; Ctrl-C to stop:",
+        sandbox.url()
+    )];
+    text.extend(sandbox.env().into_iter().map(|(k, v)| format!("  export {k}='{v}'")));
+    text
 }
 
 /// The `data_asset_version` the last registrator step published.
 fn published(steps: &[Step]) -> Option<String> {
-    steps.last().and_then(|s| s.task_values.get("data_asset_version")).and_then(Value::as_str).map(str::to_string)
+    steps.iter().rev().find_map(|s| s.task_values.get("data_asset_version")).and_then(Value::as_str).map(str::to_string)
 }
 
 fn write(dir: &Path, name: &str, text: &str) -> Result<String, Error> {
@@ -225,7 +275,7 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<String, Error> {
 }
 
 /// Runs one drift command in-process against the sandbox, on its own thread (each run owns its runtime).
-async fn step(title: &str, args: &[&str], env: &HashMap<String, String>, dir: &Path) -> Step {
+async fn step(title: &str, args: &[String], env: &HashMap<String, String>, dir: &Path) -> Step {
     let out = Buffer::default();
     let err = Buffer::default();
     let task_values = dir.join("task-values.json");
@@ -236,9 +286,7 @@ async fn step(title: &str, args: &[&str], env: &HashMap<String, String>, dir: &P
     argv.extend(args.iter().map(OsString::from));
     let invocation = crate::Invocation::new(argv, env.clone(), Box::new(out.clone()), Box::new(err.clone()));
     // A step that panicked (a bug) counts as a failed step, with a documented exit code.
-    let code = tokio::task::spawn_blocking(move || crate::run(invocation).code())
-        .await
-        .unwrap_or(crate::ExitStatus::Failed.code());
+    let status = tokio::task::spawn_blocking(move || crate::run(invocation)).await.unwrap_or(crate::ExitStatus::Failed);
     let report = out.text().lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
     let values =
         std::fs::read_to_string(&task_values).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or(Value::Null);
@@ -255,7 +303,7 @@ async fn step(title: &str, args: &[&str], env: &HashMap<String, String>, dir: &P
     Step {
         title: title.to_string(),
         command: format!("drift {}", shown.join(" ")),
-        code,
+        status,
         report,
         task_values: values,
         logs: err.text(),
@@ -269,7 +317,7 @@ fn summarize(step: &Step) -> Vec<String> {
     let s = |v: &Value| v.as_str().unwrap_or("-").to_string();
     let mut lines = Vec::new();
     match (r["command"].as_str(), r["pipeline"].as_str()) {
-        (Some("auth describe"), _) => lines.push(format!(
+        (Some("auth_describe"), _) => lines.push(format!(
             "service principal {} (tenant {}), secret from {} {} read with {}; token verified: {}",
             s(&d["clientId"]),
             s(&d["tenantId"]),
@@ -322,7 +370,7 @@ fn summarize(step: &Step) -> Vec<String> {
     if let Some(e) = r["error"].as_str() {
         lines.push(format!("error: {e}"));
     }
-    lines.push(format!("exit {}", step.code));
+    lines.push(format!("exit {}", step.status.code()));
     lines
 }
 

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod azure;
 pub mod cli;
+pub mod clock;
 pub mod cloud;
 pub mod config;
 pub mod delta;

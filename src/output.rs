@@ -8,13 +8,10 @@ use std::path::Path;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::error::Error;
+use crate::error::{Error, ExitStatus};
 
 /// Databricks rejects a task value whose JSON is larger than this.
 pub const MAX_TASK_VALUE_BYTES: usize = 48 * 1024;
-
-/// Version of the JSON report's shape; bumped on any incompatible change (docs/report.md).
-pub const REPORT_SCHEMA: u32 = 1;
 
 /// Named values a pipeline publishes for the next task (e.g. `data_asset_version`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -159,22 +156,160 @@ pub enum OutputFormat {
     Json,
 }
 
-/// The final report of a command (schema in docs/report.md).
+impl OutputFormat {
+    /// The format a command line asks for, read without the parser: so that a command line the parser rejects
+    /// still gets its JSON report. The last `--output X` / `--output=X` before `--` wins, else `DRIFT_OUTPUT`.
+    /// When the format itself is unreadable (`--output yaml`) nobody can tell a report was wanted, so the answer
+    /// is text: the error goes to stderr only (docs/report.md).
+    pub fn requested(args: &[std::ffi::OsString], env: &HashMap<String, String>) -> OutputFormat {
+        use clap::ValueEnum;
+        let mut flag: Option<String> = None;
+        let mut words = args.iter().skip(1).map(|a| a.to_string_lossy());
+        while let Some(word) = words.next() {
+            if word == "--" {
+                break;
+            }
+            if word == "--output" {
+                flag = Some(words.next().map(|w| w.into_owned()).unwrap_or_default());
+            } else if let Some(value) = word.strip_prefix("--output=") {
+                flag = Some(value.to_string());
+            }
+        }
+        // The parser matches `--output` values exactly and `DRIFT_OUTPUT` ignoring case (app.rs); so does this.
+        let chosen = match flag {
+            Some(value) => OutputFormat::from_str(&value, false).ok(),
+            None => env.get("DRIFT_OUTPUT").and_then(|v| OutputFormat::from_str(v.trim(), true).ok()),
+        };
+        chosen.unwrap_or_default()
+    }
+}
+
+/// Version of the JSON report's shape (docs/report.md, docs/report.schema.json); bumped on any incompatible change.
+pub const REPORT_SCHEMA: u32 = 2;
+
+/// The command a report is about (`command`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CommandName {
+    Run,
+    Plan,
+    Validate,
+    AuthDescribe,
+    Demo,
+}
+
+/// The pipeline a report is about (`pipeline`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PipelineName {
+    Registrator,
+    Retrainer,
+}
+
+/// How a command ended (`outcome`): a stable code; `error` says the rest in words. Which command has which
+/// outcome is in docs/report.md and the schema.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Registrator: a new data version.
+    Registered,
+    /// Registrator: the table did not change since the newest data version.
+    Unchanged,
+    /// Registrator: finished an interrupted earlier run. Retrainer: every job completed. Demo: every step passed.
+    Completed,
+    /// `plan`: what a run would do.
+    Planned,
+    /// Retrainer: a training job failed or a submission was refused. Demo: a step failed.
+    Failed,
+    /// Retrainer: `refreshTimeout` passed while jobs were still running.
+    TimedOut,
+    /// A signal stopped the command.
+    Interrupted,
+    /// Retrainer with `--no-wait`: submitted, not waited for.
+    Submitted,
+    /// Retrainer: every group already trained on the target version.
+    UpToDate,
+    /// Retrainer: no training job in scope.
+    NoJobs,
+    /// `validate`.
+    Valid,
+    /// `auth describe`: a token was obtained.
+    Verified,
+    /// `auth describe --no-verify`: the credential was found, not tried.
+    Resolved,
+    /// The command could not finish; `error` says why.
+    Error,
+}
+
+impl Outcome {
+    /// Every outcome, for the test that keeps the schema's list equal to this one.
+    pub const ALL: [Outcome; 14] = [
+        Outcome::Registered,
+        Outcome::Unchanged,
+        Outcome::Completed,
+        Outcome::Planned,
+        Outcome::Failed,
+        Outcome::TimedOut,
+        Outcome::Interrupted,
+        Outcome::Submitted,
+        Outcome::UpToDate,
+        Outcome::NoJobs,
+        Outcome::Valid,
+        Outcome::Verified,
+        Outcome::Resolved,
+        Outcome::Error,
+    ];
+
+    /// The code as it appears in the report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Registered => "registered",
+            Outcome::Unchanged => "unchanged",
+            Outcome::Completed => "completed",
+            Outcome::Planned => "planned",
+            Outcome::Failed => "failed",
+            Outcome::TimedOut => "timed_out",
+            Outcome::Interrupted => "interrupted",
+            Outcome::Submitted => "submitted",
+            Outcome::UpToDate => "up_to_date",
+            Outcome::NoJobs => "no_jobs",
+            Outcome::Valid => "valid",
+            Outcome::Verified => "verified",
+            Outcome::Resolved => "resolved",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// `exit_code` on the wire: the process exit code the status stands for.
+fn exit_code<S: serde::Serializer>(status: &ExitStatus, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_u8(status.code())
+}
+
+/// The final report of a command (docs/report.md; its schema is docs/report.schema.json).
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
     pub schema: u32,
     pub tool_version: &'static str,
-    pub command: String,
-    /// `registrator`, `retrainer`, or absent for commands without a pipeline.
+    /// `None` (JSON `null`) only when the command line could not be read.
+    pub command: Option<CommandName>,
+    /// Absent for commands without a pipeline, and when the run stopped before the config named one.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pipeline: Option<String>,
-    /// Pipeline-specific word: `registered`, `unchanged`, `completed`, `failed`, `planned`, `valid`, `error`…
-    pub outcome: String,
-    pub exit_code: u8,
+    pub pipeline: Option<PipelineName>,
+    pub outcome: Outcome,
+    /// The exit status itself; the JSON carries its code.
+    #[serde(rename = "exit_code", serialize_with = "exit_code")]
+    pub exit: ExitStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     pub task_values: TaskValues,
-    /// Pipeline-specific content.
+    /// Command-specific content, from the command's own typed details.
     pub details: Value,
     /// Human summary lines for `--output text`; not part of the JSON.
     #[serde(skip)]
@@ -182,19 +317,47 @@ pub struct Report {
 }
 
 impl Report {
-    pub fn new(command: &str, outcome: &str) -> Report {
+    pub fn new(command: CommandName, outcome: Outcome) -> Report {
         Report {
             schema: REPORT_SCHEMA,
             tool_version: env!("CARGO_PKG_VERSION"),
-            command: command.to_string(),
+            command: Some(command),
             pipeline: None,
-            outcome: outcome.to_string(),
-            exit_code: 0,
+            outcome,
+            exit: ExitStatus::Success,
             error: None,
             task_values: TaskValues::new(),
             details: Value::Object(Default::default()),
             text: Vec::new(),
         }
+    }
+
+    /// The report of a command that could not finish: `interrupted` for a signal, else `error`; the message is
+    /// the error with its causes.
+    pub fn from_error(command: Option<CommandName>, error: &Error) -> Report {
+        let outcome = if matches!(error, Error::Interrupted { .. }) { Outcome::Interrupted } else { Outcome::Error };
+        let mut report = Report::new(CommandName::Run, outcome);
+        report.command = command;
+        report.exit = error.exit_status();
+        report.error = Some(error.chain());
+        report
+    }
+
+    /// The report of a command line drift could not accept (exit 2). `command` is `None` when the parser could
+    /// not tell which command was meant.
+    pub fn usage_error(command: Option<CommandName>, message: &str) -> Report {
+        let mut report = Report::new(CommandName::Run, Outcome::Error);
+        report.command = command;
+        report.exit = ExitStatus::Usage;
+        report.error = Some(message.to_string());
+        report
+    }
+
+    /// Sets `details` from a command's typed details.
+    pub fn set_details<T: Serialize>(&mut self, details: &T) -> Result<(), Error> {
+        self.details =
+            serde_json::to_value(details).map_err(|e| Error::Io(format!("cannot encode the report: {e}")))?;
+        Ok(())
     }
 
     /// Writes the report: one JSON line, or the text summary.
@@ -211,6 +374,16 @@ impl Report {
                 Ok(())
             }
         }
+    }
+}
+
+/// The one-line message of a usage error the parser rendered (`error: unexpected argument …` and its tips and
+/// usage below): its first line without the `error: ` prefix. Bare `drift` (or `drift auth`) renders help instead
+/// of an error, so there the message says what is missing.
+pub fn usage_message(rendered: &str) -> String {
+    match rendered.lines().map(str::trim).find(|l| !l.is_empty()) {
+        Some(line) if line.starts_with("error:") => line["error:".len()..].trim().to_string(),
+        _ => "no command given (the usage is printed on stderr)".to_string(),
     }
 }
 
@@ -309,14 +482,14 @@ mod tests {
 
     #[test]
     fn report_json_has_the_schema_fields() {
-        let mut r = Report::new("run", "registered");
-        r.pipeline = Some("registrator".into());
+        let mut r = Report::new(CommandName::Run, Outcome::Registered);
+        r.pipeline = Some(PipelineName::Registrator);
         r.task_values = values();
         r.text = vec!["hello".into()];
         let mut out = Vec::new();
         r.write(OutputFormat::Json, &mut out).unwrap();
         let v: Value = serde_json::from_slice(&out).unwrap();
-        assert_eq!(v["schema"], 1);
+        assert_eq!(v["schema"], REPORT_SCHEMA);
         assert_eq!(v["command"], "run");
         assert_eq!(v["pipeline"], "registrator");
         assert_eq!(v["outcome"], "registered");
@@ -326,5 +499,55 @@ mod tests {
         let mut text = Vec::new();
         r.write(OutputFormat::Text, &mut text).unwrap();
         assert_eq!(text, b"hello\n");
+    }
+
+    #[test]
+    fn codes_are_snake_case_and_the_exit_status_is_its_code() {
+        for outcome in Outcome::ALL {
+            assert_eq!(serde_json::to_value(outcome).unwrap(), json!(outcome.as_str()));
+        }
+        assert_eq!(serde_json::to_value(CommandName::AuthDescribe).unwrap(), json!("auth_describe"));
+        let interrupted = Report::from_error(
+            Some(CommandName::Run),
+            &Error::Interrupted { signal: "SIGTERM", during: "listing jobs".into() },
+        );
+        let v = serde_json::to_value(&interrupted).unwrap();
+        assert_eq!((v["outcome"].clone(), v["exit_code"].clone()), (json!("interrupted"), json!(143)));
+        let usage = serde_json::to_value(Report::usage_error(None, "unexpected argument '--bogus' found")).unwrap();
+        assert_eq!(usage["command"], Value::Null, "present, and null: the parser could not tell the command");
+        assert_eq!((usage["outcome"].clone(), usage["exit_code"].clone()), (json!("error"), json!(2)));
+    }
+
+    #[test]
+    fn the_requested_format_is_read_without_the_parser() {
+        let args = |a: &[&str]| std::iter::once("drift").chain(a.iter().copied()).map(Into::into).collect::<Vec<_>>();
+        let env = |v: &str| [("DRIFT_OUTPUT".to_string(), v.to_string())].into_iter().collect::<HashMap<_, _>>();
+        let none = HashMap::new();
+        let cases: [(&[&str], &HashMap<String, String>, OutputFormat); 9] = [
+            (&["--bogus", "--output", "json"], &none, OutputFormat::Json),
+            (&["--output=json", "run"], &none, OutputFormat::Json),
+            (&["--output", "json", "--output", "text"], &none, OutputFormat::Text),
+            (&["--bogus"], &env("JSON"), OutputFormat::Json),
+            (&["--output", "text"], &env("json"), OutputFormat::Text),
+            // Unreadable: nobody can tell a report was wanted.
+            (&["--output", "yaml"], &env("json"), OutputFormat::Text),
+            (&["--output"], &none, OutputFormat::Text),
+            (&["--bogus"], &env("xml"), OutputFormat::Text),
+            // After `--` words are values, not flags.
+            (&["--", "--output", "json"], &none, OutputFormat::Text),
+        ];
+        for (a, e, expected) in cases {
+            assert_eq!(OutputFormat::requested(&args(a), e), expected, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn usage_messages_are_the_parsers_first_line() {
+        let clap = "error: unexpected argument '--bogus' found\n\n  tip: to pass '--bogus' as a value, use '-- --bogus'\n\nUsage: drift [OPTIONS]\n";
+        assert_eq!(usage_message(clap), "unexpected argument '--bogus' found");
+        assert_eq!(
+            usage_message("Keeps models fresh\n\nUsage: drift <COMMAND>\n"),
+            "no command given (the usage is printed on stderr)"
+        );
     }
 }

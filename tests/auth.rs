@@ -372,3 +372,260 @@ fn base64_decodes_variables_a_secret_scope_filled() {
     assert!(out.stderr.contains("environment variable AZURE_CLIENT_ID is not valid"), "{}", out.stderr);
     assert_eq!(token_requests(&sb), 2, "tokens only for the two good runs");
 }
+
+/// Certificate service principals (`AZURE_CLIENT_CERTIFICATE_PATH`), with certificates made at test time
+/// (`tests/support/certs.rs`).
+#[path = "support/certs.rs"]
+mod certs;
+
+use certs::{CertSet, PASSWORD};
+
+/// The environment of a certificate principal reading `path`.
+fn cert_env(sb: &Sandbox, path: &str, password: Option<&str>) -> Vec<(String, String)> {
+    let mut env = with(
+        base_env(sb),
+        &[("AZURE_CLIENT_ID", CLIENT_ID), ("AZURE_TENANT_ID", TENANT), ("AZURE_CLIENT_CERTIFICATE_PATH", path)],
+    );
+    if let Some(p) = password {
+        env.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD".into(), p.into()));
+    }
+    env
+}
+
+/// A sandbox where CLIENT_ID has `set`'s certificate registered (and its client secret, as every sandbox here).
+fn cert_sandbox(set: &CertSet) -> Sandbox {
+    let sb = sandbox();
+    sb.add_certificate_credential(TENANT, CLIENT_ID, &set.der).expect("an RSA certificate");
+    sb
+}
+
+/// The decoded header and claims of each `client_assertion` the sandbox received, in order.
+fn sent_assertions(sb: &Sandbox) -> Vec<(serde_json::Value, serde_json::Value)> {
+    use base64::Engine;
+    let decode = |part: &str| -> serde_json::Value {
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).unwrap()).unwrap()
+    };
+    sb.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .filter_map(|r| {
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(&r.body).into_owned().collect();
+            let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            assert_eq!(get("client_secret"), None, "a certificate principal sends no secret");
+            let assertion = get("client_assertion")?;
+            assert_eq!(
+                get("client_assertion_type").as_deref(),
+                Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            );
+            let parts: Vec<&str> = assertion.split('.').collect();
+            assert_eq!(parts.len(), 3, "{assertion}");
+            Some((decode(parts[0]), decode(parts[1])))
+        })
+        .collect()
+}
+
+fn x5t_of(der: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der))
+}
+
+#[test]
+fn certificate_pem_gets_a_token_and_auth_describe_names_the_certificate() {
+    let set = CertSet::new();
+    let sb = cert_sandbox(&set);
+    let path = set.path("combined.pem");
+    let out = describe(&cert_env(&sb, &path, None), &[]);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["source"], "certificate", "{r}");
+    assert_eq!(r["details"]["tokenVerified"], true);
+    assert_eq!(r["details"]["clientId"], CLIENT_ID);
+    // The thumbprint is the one openssl computes, not just drift's own hashing agreeing with itself.
+    assert_eq!(r["details"]["certificate"]["thumbprint"], set.sha1_hex.as_str(), "{r}");
+    assert_eq!(r["details"]["certificate"]["path"], path.as_str());
+    let text = drift(&["auth", "describe"], &cert_env(&sb, &path, None));
+    text.assert_code(0);
+    assert!(
+        text.stdout
+            .contains(&format!("certificate (AZURE_CLIENT_CERTIFICATE_PATH {path}; SHA-1 thumbprint {}", set.sha1_hex)),
+        "{}",
+        text.stdout
+    );
+    // The assertion: RS256 with x5t, aud = the URL it was posted to, iss = sub = client id, ten minutes.
+    let sent = sent_assertions(&sb);
+    assert_eq!(sent.len(), 2);
+    let (header, claims) = &sent[0];
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["typ"], "JWT");
+    assert_eq!(header["x5t"], x5t_of(&set.der));
+    assert!(header.get("x5c").is_none(), "no chain unless AZURE_CLIENT_SEND_CERTIFICATE_CHAIN is set");
+    assert_eq!(claims["aud"], format!("{}/aad/{TENANT}/oauth2/v2.0/token", sb.url()));
+    assert_eq!((claims["iss"].as_str(), claims["sub"].as_str()), (Some(CLIENT_ID), Some(CLIENT_ID)));
+    assert_eq!(claims["exp"].as_i64().unwrap() - claims["nbf"].as_i64().unwrap(), 600);
+    assert_eq!(claims["iat"], claims["nbf"]);
+    assert_ne!(sent[0].1["jti"], sent[1].1["jti"], "each run signs a new assertion");
+}
+
+#[test]
+fn certificate_files_in_every_form_azure_identity_reads() {
+    let set = CertSet::new();
+    let sb = cert_sandbox(&set);
+    for (file, password) in [
+        ("cert-first.pem", None),
+        ("pkcs1.pem", None),
+        ("encrypted.pem", Some(PASSWORD)),
+        ("aes.pfx", Some(PASSWORD)),
+        ("tdes.pfx", Some(PASSWORD)),
+        ("legacy.pfx", Some(PASSWORD)),
+        ("nopass.pfx", None),
+    ] {
+        let out = describe(&cert_env(&sb, &set.path(file), password), &[]);
+        assert_eq!(out.code, 0, "{file}: {}", out.stderr);
+        assert_eq!(out.report()["details"]["certificate"]["thumbprint"], set.sha1_hex.as_str(), "{file}");
+    }
+    // A password set for an unencrypted PEM key is not needed, and not an error.
+    describe(&cert_env(&sb, &set.path("combined.pem"), Some("unused")), &[]).assert_code(0);
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn every_token_request_signs_a_fresh_assertion() {
+    let set = CertSet::new();
+    let sb = cert_sandbox(&set);
+    let env = sb.env().into_iter().collect();
+    let endpoints = Endpoints::resolve(CloudName::AzureCloud, &env).unwrap();
+    let http = HttpClient::new(RetryPolicy { delay_scale: 0.0, ..RetryPolicy::default() }).unwrap();
+    let certificate = drift::auth::ClientCertificate::load(
+        std::path::Path::new(&set.path("aes.pfx")),
+        Some(&drift::secret::Secret::new(PASSWORD)),
+        false,
+        std::time::SystemTime::now(),
+    )
+    .await
+    .unwrap();
+    let cred = Credential::new(
+        TokenSource::ClientCertificate {
+            authority_host: endpoints.authority_host.clone(),
+            tenant_id: TENANT.into(),
+            client_id: CLIENT_ID.into(),
+            certificate: Arc::new(certificate),
+        },
+        http,
+    );
+    cred.token("https://management.azure.com/.default").await.unwrap();
+    cred.token("https://vault.azure.net/.default").await.unwrap();
+    cred.token("https://storage.azure.com/.default").await.unwrap();
+    let sent = sent_assertions(&sb);
+    assert_eq!(sent.len(), 3);
+    let jtis: std::collections::HashSet<String> =
+        sent.iter().map(|(_, c)| c["jti"].as_str().unwrap().to_string()).collect();
+    assert_eq!(jtis.len(), 3, "one jti per request: {jtis:?}");
+}
+
+#[test]
+fn send_certificate_chain_puts_the_chain_in_x5c_signing_certificate_first() {
+    use base64::Engine;
+    let set = CertSet::basic();
+    let (path, leaf, ca) = set.chain();
+    let sb = sandbox();
+    sb.add_certificate_credential(TENANT, CLIENT_ID, &leaf).unwrap();
+    let mut env = cert_env(&sb, &path, None);
+    env.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN".into(), "true".into()));
+    let out = describe(&env, &[]);
+    out.assert_code(0);
+    let (header, _) = &sent_assertions(&sb)[0];
+    let b64 = |der: &[u8]| base64::engine::general_purpose::STANDARD.encode(der);
+    // The file lists the CA first; the key's certificate still leads the chain (RFC 7515 §4.1.6).
+    assert_eq!(header["x5c"], serde_json::json!([b64(&leaf), b64(&ca)]));
+    assert_eq!(header["x5t"], x5t_of(&leaf));
+}
+
+#[test]
+fn a_client_secret_takes_precedence_over_a_certificate() {
+    let sb = sandbox();
+    // The certificate variable names no file: it is not even read when a secret is there (azure-identity's order).
+    let mut env = sp_env(&sb);
+    env.push(("AZURE_CLIENT_CERTIFICATE_PATH".into(), "/nonexistent/cert.pem".into()));
+    let out = describe(&env, &[]);
+    out.assert_code(0);
+    assert_eq!(out.report()["details"]["source"], "environment");
+}
+
+#[test]
+fn unusable_certificate_files_are_exit_3_naming_the_file() {
+    let set = CertSet::new();
+    let other = CertSet::basic();
+    let sb = cert_sandbox(&set);
+    let missing = set.path("no-such-file.pem");
+    let cases: Vec<(String, Option<&str>, &str)> = vec![
+        (missing.clone(), None, "cannot read the file"),
+        (set.path("aes.pfx"), Some("wrong-password"), "wrong password for the PKCS#12 file"),
+        (set.path("aes.pfx"), None, "wrong password for the PKCS#12 file"),
+        (
+            set.path("encrypted.pem"),
+            None,
+            "the private key is encrypted (ENCRYPTED PRIVATE KEY); set AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        ),
+        (set.path("encrypted.pem"), Some("wrong-password"), "cannot decrypt the private key"),
+        (set.path("legacy-encrypted.pem"), Some(PASSWORD), "legacy OpenSSL format"),
+        (set.path("cert.pem"), None, "no private key in the file"),
+        (set.path("key.pem"), None, "no certificate in the file"),
+        (set.mismatched_with(&other), None, "none of the file's 1 certificate(s) belongs to its private key"),
+        (set.expired().0, None, "expired on 2020-01-02T00:00:00Z"),
+        (set.ec(), None, "not RSA"),
+        (set.path("cert.der"), None, "neither PEM"),
+    ];
+    for (path, password, expected) in cases {
+        let out = describe(&cert_env(&sb, &path, password), &[]);
+        assert_eq!(out.code, 3, "{path}: {}", out.stderr);
+        assert!(out.stderr.contains(&format!("AZURE_CLIENT_CERTIFICATE_PATH {path}: ")), "{path}: {}", out.stderr);
+        assert!(out.stderr.contains(expected), "{path}: expected {expected:?} in\n{}", out.stderr);
+        assert!(!out.stderr.contains(PASSWORD) && !out.stderr.contains("wrong-password"), "{}", out.stderr);
+        assert!(!out.stderr.contains(&set.key_base64[..40]), "the key leaked: {}", out.stderr);
+        let report = out.report();
+        assert_eq!(report["exit_code"], 3, "{report}");
+    }
+    assert_eq!(token_requests(&sb), 0, "a file that cannot be used is refused before any token request");
+    // No tenant: as for a client secret.
+    let env: Vec<_> =
+        cert_env(&sb, &set.path("combined.pem"), None).into_iter().filter(|(k, _)| k != "AZURE_TENANT_ID").collect();
+    let out = describe(&env, &[]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("AZURE_CLIENT_CERTIFICATE_PATH are set but no tenant is"), "{}", out.stderr);
+}
+
+#[test]
+fn a_certificate_entra_does_not_know_is_exit_3_with_its_answer() {
+    let set = CertSet::new();
+    let registered = CertSet::basic();
+    // The sandbox knows another certificate for the client: Entra answers AADSTS700027.
+    let sb = cert_sandbox(&registered);
+    let out = describe(&cert_env(&sb, &set.path("combined.pem"), None), &[]);
+    out.assert_code(3);
+    assert!(out.stderr.contains("AADSTS700027") && out.stderr.contains("not registered"), "{}", out.stderr);
+    assert!(out.stderr.contains(&format!("certificate {}", set.sha1_hex)), "names the certificate: {}", out.stderr);
+    assert_eq!(token_requests(&sb), 1);
+}
+
+/// The registrator writes the principal's client secret into the datastore; a certificate principal has none, so
+/// it is refused before any write.
+#[test]
+fn the_registrator_refuses_a_certificate_principal_before_writing() {
+    use common::ml::*;
+    let set = CertSet::new();
+    let (sb, _ws) = ml_sandbox();
+    sb.add_certificate_credential(TENANT, CLIENT_ID, &set.der).unwrap();
+    sb.add_storage_account("lakeacct", "c2VjcmV0LXN0b3JhZ2Uta2V5LXZhbHVlLTEyMzQ1Njc4");
+    let table = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/delta/small");
+    sb.add_directory("lakeacct", "curated", "delta/t", table).unwrap();
+    let (_d, config) = write_temp(
+        "reg.yaml",
+        &format!(
+            "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUBSCRIPTION}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: lakeacct\n    containerName: curated\n    containerDataPath: delta/t\n"
+        ),
+    );
+    let out = drift(&["run", "--config", &config], &cert_env(&sb, &set.path("combined.pem"), None));
+    out.assert_code(3);
+    assert!(out.stderr.contains("set AZURE_CLIENT_SECRET for the registrator"), "{}", out.stderr);
+    assert_eq!(arm_writes(&sb), Vec::<String>::new());
+}

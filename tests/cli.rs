@@ -3,6 +3,9 @@
 
 use std::process::{Command, Output};
 
+#[path = "support/report_schema.rs"]
+mod report_schema;
+
 const EXAMPLES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples");
 
 fn run(bin: &str, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -398,8 +401,8 @@ fn validate_examples_in_text_and_json() {
         &[("DRIFT_OUTPUT", "json")],
     );
     assert_eq!(code(&o), 0);
-    let report: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
-    assert_eq!(report["schema"], 1);
+    let report = report_schema::parse(text(&o.stdout).trim(), "validate");
+    assert_eq!(report["schema"], 2);
     assert_eq!(report["command"], "validate");
     assert_eq!(report["pipeline"], "retrainer");
     assert_eq!(report["outcome"], "valid");
@@ -451,7 +454,7 @@ fn json_logs_and_report_on_separate_streams() {
         &[],
     );
     assert_eq!(code(&o), 3);
-    let report: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    let report = report_schema::parse(text(&o.stdout).trim(), "no credentials");
     assert_eq!(report["outcome"], "error");
     assert_eq!(report["exit_code"], 3);
     assert!(report["error"].as_str().unwrap().contains("no service principal credentials"));

@@ -107,8 +107,7 @@ fn inner() {
     let out = command.output().expect("drift runs");
     let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
     assert_eq!(out.status.code(), Some(0), "drift auth describe failed\nstdout:\n{stdout}\nstderr:\n{stderr}");
-    let report: serde_json::Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
-        .unwrap_or_else(|e| panic!("no JSON report ({e}):\n{stdout}"));
+    let report = common::report_schema::parse(stdout.lines().last().unwrap_or_default(), "auth describe over IMDS");
     assert_eq!(report["details"]["vaultReadWith"], "managed identity (IMDS)", "{report}");
     assert_eq!(report["details"]["clientId"], CLIENT_ID, "{report}");
 

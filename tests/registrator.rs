@@ -4,8 +4,6 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::ml::*;
 use common::*;
 use drift_sandbox::{BlobstoreCredential, Fault, WorkspaceRef};
@@ -40,11 +38,18 @@ fn config(extra: &str) -> (tempfile::TempDir, String) {
 }
 
 fn run(args: &[&str], sb: &Sandbox) -> (Outcome, Value) {
+    run_with(args, sb, &[])
+}
+
+/// `run` with more environment (e.g. `DRIFT_TEST_NOW`, the session's clock).
+fn run_with(args: &[&str], sb: &Sandbox, extra: &[(&str, &str)]) -> (Outcome, Value) {
     let dir = tempfile::tempdir().unwrap();
     let tv = dir.path().join("task-values.json");
     let mut all = vec!["--output", "json", "--task-values-file", tv.to_str().unwrap()];
     all.extend_from_slice(args);
-    let out = drift(&all, &sp_env(sb));
+    let mut env = sp_env(sb);
+    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    let out = drift(&all, &env);
     let values = std::fs::read_to_string(&tv).ok().map(|t| serde_json::from_str(&t).unwrap()).unwrap_or(Value::Null);
     (out, values)
 }
@@ -193,8 +198,9 @@ fn a_rerun_on_an_unchanged_table_writes_nothing_and_publishes_the_same_version()
     first.assert_code(0);
     let version = first.report()["details"]["version"].as_str().unwrap().to_string();
     sb.clear_requests();
-    std::thread::sleep(Duration::from_millis(1100));
-    let (second, values) = run(&["run", "--config", &cfg], &sb);
+    // A day later by the session's clock, without waiting for it: the version is the Delta commit's, not the clock's.
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+    let (second, values) = run_with(&["run", "--config", &cfg], &sb, &[("DRIFT_TEST_NOW", &tomorrow)]);
     second.assert_code(0);
     let r = second.report();
     assert_eq!(r["outcome"], "unchanged");

@@ -335,6 +335,49 @@ fn a_poll_error_after_retries_is_logged_and_polled_again() {
     assert_eq!(group(&out.report(), "churn")["job"]["status"], "Completed");
 }
 
+/// One error, said once: a refused submission's error — the job it was for, the status, Azure's code and message,
+/// the request id — appears once, with its group; the closing message names the group with Azure's code; the full
+/// request URL is only in the debug log.
+#[test]
+fn a_refused_submission_is_said_once_and_its_url_only_at_debug_level() {
+    let body = r#"{"error":{"code":"UserError","message":"The input 'training_data' is not valid."}}"#;
+    let refused = |sb: &Sandbox| {
+        sb.push_fault(drift_sandbox::Fault::new("/jobs/drift-churn-", 400).method("PUT").body(body).times(1));
+    };
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    // Text output: once across stdout and stderr, and no URL.
+    let (sb, _ws) = workspace();
+    refused(&sb);
+    let out = drift(&["run", "--config", &config], &sp_env(&sb));
+    out.assert_code(2);
+    let all = format!("{}\n{}", out.stdout, out.stderr);
+    assert_eq!(all.matches("The input 'training_data' is not valid.").count(), 1, "{all}");
+    assert!(!all.contains("api-version"), "no request URL at info level:\n{all}");
+    assert!(
+        out.stderr.contains("error: submission failed for 1 of 2 group(s): churn (HTTP 400 UserError)"),
+        "{}",
+        out.stderr
+    );
+    let said = out.stdout.lines().find(|l| l.contains("The input")).unwrap();
+    assert!(said.contains("PUT …/jobs/drift-churn-") && said.contains("x-ms-request-id="), "{said}");
+    // JSON: the group's `error` holds it, the top-level `error` names the group.
+    let (sb, _ws) = workspace();
+    refused(&sb);
+    let out = run(&["run", "--config", &config], &sb);
+    let r = out.report();
+    assert_eq!((r["outcome"].as_str(), group(&r, "churn")["action"].as_str()), (Some("failed"), Some("submit_failed")));
+    assert!(group(&r, "churn")["error"].as_str().unwrap().contains("UserError: The input"), "{r}");
+    assert!(!r["error"].as_str().unwrap().contains("The input"), "{r}");
+    assert_eq!(group(&r, "fraud")["action"], "submitted");
+    // Debug: the whole URL, for whoever needs it.
+    let (sb, _ws) = workspace();
+    refused(&sb);
+    let out = drift(&["--log-level", "debug", "run", "--config", &config], &sp_env(&sb));
+    let logged =
+        out.stderr.lines().find(|l| l.contains("submission failed")).unwrap_or_else(|| panic!("{}", out.stderr));
+    assert!(logged.contains("/jobs/drift-churn-") && logged.contains("api-version="), "{logged}");
+}
+
 #[test]
 fn failed_jobs_fail_the_run() {
     let (_sb, out) = scripted_run(JobScript::Fail, 60, &[]);
@@ -488,7 +531,8 @@ fn sigterm_stops_waiting_cancels_and_exits_143() {
     assert!(status.success());
     let output = child.wait_with_output().unwrap();
     assert_eq!(output.status.code(), Some(143), "{}", String::from_utf8_lossy(&output.stderr));
-    let report: Value = serde_json::from_str(String::from_utf8_lossy(&output.stdout).lines().last().unwrap()).unwrap();
+    let report: Value =
+        report_schema::parse(String::from_utf8_lossy(&output.stdout).lines().last().unwrap(), "SIGTERM");
     assert_eq!(report["outcome"], "interrupted");
     assert_eq!(calls(&sb, "/cancel").len(), 1, "the running job is canceled");
 }

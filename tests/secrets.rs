@@ -63,7 +63,6 @@ fn trace_logs_of_whole_runs_hold_no_secret() {
     ));
     // Again with a SAS blobstore and --force, credentials from the environment, JSON logs.
     sb.set_workspace_blobstore(&ws, "wsblob", "uploads", BlobstoreCredential::Sas);
-    std::thread::sleep(std::time::Duration::from_millis(1100));
     outputs.push(drift(
         &["--log-level", "trace", "--log-format", "json", "run", "--config", &reg_cfg, "--force"],
         &sp_env(&sb),
@@ -107,4 +106,89 @@ fn trace_logs_of_whole_runs_hold_no_secret() {
         assert_clean(&format!("run {i} stdout"), &o.stdout, &secrets);
         assert_clean(&format!("run {i} stderr"), &o.stderr, &secrets);
     }
+}
+
+#[path = "support/certs.rs"]
+mod certs;
+
+/// Every `client_assertion` the sandbox received (each one is a credential for its ten minutes).
+fn sent_assertions(sb: &Sandbox) -> Vec<String> {
+    sb.requests()
+        .iter()
+        .filter(|r| r.path.ends_with("/oauth2/v2.0/token"))
+        .flat_map(|r| url::form_urlencoded::parse(&r.body).into_owned().collect::<Vec<_>>())
+        .filter(|(k, _)| k == "client_assertion")
+        .map(|(_, v)| v)
+        .collect()
+}
+
+/// Certificate principals at `trace` level: the key, the certificate password and the signed assertions never
+/// appear; only the path and the thumbprint do.
+#[test]
+fn trace_logs_of_certificate_runs_hold_no_key_password_or_assertion() {
+    use common::ml::*;
+    let set = certs::CertSet::new();
+    let (sb, ws) = ml_sandbox();
+    sb.add_certificate_credential(TENANT, CLIENT_ID, &set.der).unwrap();
+    let env = |file: &str, password: &str| {
+        let mut env = base_env(&sb);
+        env.push(("AZURE_CLIENT_ID".into(), CLIENT_ID.into()));
+        env.push(("AZURE_TENANT_ID".into(), TENANT.into()));
+        env.push(("AZURE_CLIENT_CERTIFICATE_PATH".into(), set.path(file)));
+        env.push(("AZURE_CLIENT_CERTIFICATE_PASSWORD".into(), password.into()));
+        env.push(("AZURE_CLIENT_SEND_CERTIFICATE_CHAIN".into(), "1".into()));
+        env
+    };
+    add_versions(&sb, &ws, "curated-delta-t-mltable", &["20261101000000"]);
+    sb.add_job(
+        &ws,
+        job(
+            "base1",
+            "fraud_20261101000000_x",
+            at(1),
+            &[("training_data", &arm_data_id("curated-delta-t-mltable", "20261101000000"))],
+        ),
+    );
+    let (_c, ret_cfg) = retrainer_config(&[("training_data", "curated-delta-t-mltable")], 60, 1, "");
+    let outputs = [
+        drift(&["--log-level", "trace", "--output", "json", "auth", "describe"], &env("aes.pfx", certs::PASSWORD)),
+        drift(
+            &["--log-level", "trace", "--log-format", "json", "auth", "describe"],
+            &env("encrypted.pem", certs::PASSWORD),
+        ),
+        drift(
+            &["--log-level", "trace", "--output", "json", "plan", "--config", &ret_cfg],
+            &env("tdes.pfx", certs::PASSWORD),
+        ),
+        drift(&["--log-level", "trace", "auth", "describe"], &env("aes.pfx", "wrong-cert-password-0001")),
+        drift(&["--log-level", "trace", "auth", "describe"], &env("encrypted.pem", "wrong-cert-password-0001")),
+    ];
+    for (i, code) in [0, 0, 0, 3, 3].into_iter().enumerate() {
+        assert_eq!(outputs[i].code, code, "run {i}: {}", outputs[i].stderr);
+    }
+    let assertions = sent_assertions(&sb);
+    assert!(assertions.len() >= 3, "the runs signed assertions: {}", assertions.len());
+    let mut secrets = wire_secrets(&sb);
+    secrets.extend(assertions.iter().cloned());
+    // Their signatures in 24-character slices too: a log line could carry part of an assertion (any 47 characters
+    // of a signature hold one whole slice).
+    for signature in assertions.iter().filter_map(|a| a.rsplit('.').next()) {
+        secrets.extend(
+            signature.as_bytes().chunks(24).filter(|c| c.len() == 24).map(|c| String::from_utf8_lossy(c).into_owned()),
+        );
+    }
+    secrets.push(certs::PASSWORD.to_string());
+    secrets.push("wrong-cert-password-0001".to_string());
+    // The private key, in slices of its PEM body.
+    secrets.extend(
+        set.key_base64.as_bytes().chunks(24).filter(|c| c.len() == 24).map(|c| String::from_utf8_lossy(c).into_owned()),
+    );
+    for (i, o) in outputs.iter().enumerate() {
+        // The refused files fail before anything is logged; the others ran with trace logging.
+        assert!(i >= 3 || o.stderr.contains("TRACE"), "trace logging is on (run {i}):\n{}", o.stderr);
+        assert_clean(&format!("cert run {i} stdout"), &o.stdout, &secrets);
+        assert_clean(&format!("cert run {i} stderr"), &o.stderr, &secrets);
+    }
+    // What may be shown is shown: the file and the thumbprint.
+    assert_eq!(outputs[0].report()["details"]["certificate"]["thumbprint"], set.sha1_hex.as_str());
 }

@@ -197,6 +197,22 @@ impl Sandbox {
         lock(&self.state.identity.directory).add_assertion(tenant_id, client_id, assertion);
     }
 
+    /// Registers a certificate credential for `client_id` (the application and tenant are added if needed), as an
+    /// upload under "Certificates & secrets" does: `certificate` is the certificate (DER, or PEM text), without a
+    /// key. The token endpoint then accepts client assertions signed with its key (RS256 with `x5t`, or PS256 with
+    /// `x5t#S256`) and verifies them as Entra does (`identity/certificates.rs`). Fails when it is not an RSA
+    /// certificate.
+    pub fn add_certificate_credential(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        certificate: &[u8],
+    ) -> Result<(), String> {
+        let certificate = crate::identity::RegisteredCertificate::parse(certificate)?;
+        lock(&self.state.identity.directory).add_certificate(tenant_id, client_id, certificate);
+        Ok(())
+    }
+
     /// Enables the IMDS and App Service managed identity endpoints; their tokens go to this principal, which is
     /// also the identity's client id in their answers.
     pub fn set_managed_identity(&self, principal_id: &str) {

@@ -22,6 +22,7 @@ const SECTIONS: &[(&str, Parse)] = &[
     ("tenants", crate::identity::seed::tenants),
     ("servicePrincipals", crate::identity::seed::service_principals),
     ("federatedCredentials", crate::identity::seed::federated_credentials),
+    ("certificateCredentials", crate::identity::seed::certificate_credentials),
     ("managedIdentity", crate::identity::seed::managed_identity),
     ("vaults", crate::services::keyvault::seed_vaults),
     ("storageAccounts", crate::services::storage::seed::storage_accounts),

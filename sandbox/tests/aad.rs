@@ -270,3 +270,299 @@ async fn only_post_is_accepted() {
     let body = assert_aad_error(response, 400, "invalid_request", 900561).await;
     assert!(body["error_description"].as_str().unwrap().contains("Received a GET request"));
 }
+
+#[path = "../../tests/support/certs.rs"]
+mod certs;
+
+/// Certificate credentials: throwaway RSA keys and certificates made with the `openssl` command at test time (no
+/// private key is committed; `tests/support/certs.rs` of the drift crate), and client assertions signed here with
+/// ring, the way a client would sign them.
+mod certificate {
+    use std::time::{SystemTime, UNIX_EPOCH};
+
+    use base64::Engine;
+    use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+    use ring::signature::{RSA_PKCS1_SHA256, RSA_PSS_SHA256, RsaKeyPair};
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    /// A key pair and its certificate.
+    pub struct TestCert {
+        pub key: RsaKeyPair,
+        pub der: Vec<u8>,
+        pub set: certs::CertSet,
+    }
+
+    impl TestCert {
+        pub fn pem(&self) -> String {
+            std::fs::read_to_string(self.set.path("cert.pem")).unwrap()
+        }
+    }
+
+    /// A 2048-bit RSA key and a certificate valid for 30 days, or (`expired`) only on 1 January 2020.
+    pub fn make(expired: bool) -> TestCert {
+        let set = certs::CertSet::basic();
+        let key = RsaKeyPair::from_pkcs8(&set.pkcs8_der()).unwrap();
+        let der = if expired { set.expired().1 } else { set.der.clone() };
+        TestCert { key, der, set }
+    }
+
+    pub fn now() -> i64 {
+        SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    }
+
+    pub fn sha1(der: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der))
+    }
+
+    pub fn sha256(der: &[u8]) -> String {
+        URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA256, der))
+    }
+
+    /// The claims a client sends to `sandbox`'s token endpoint of TENANT.
+    pub fn claims(sandbox: &drift_sandbox::Sandbox) -> Value {
+        let now = now();
+        json!({
+            "aud": token_url(sandbox, TENANT),
+            "iss": CERT_CLIENT,
+            "sub": CERT_CLIENT,
+            "jti": "3f1d1a2e-5b6c-4d7e-8f90-a1b2c3d4e5f6",
+            "nbf": now,
+            "iat": now,
+            "exp": now + 600,
+        })
+    }
+
+    /// A signed compact JWS with `header` and `claims`, signed by `key` (PSS when `alg` is PS256).
+    pub fn sign(key: &RsaKeyPair, header: &Value, claims: &Value) -> String {
+        let input =
+            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let padding: &dyn ring::signature::RsaEncoding =
+            if header["alg"] == "PS256" { &RSA_PSS_SHA256 } else { &RSA_PKCS1_SHA256 };
+        let mut sig = vec![0; key.public().modulus_len()];
+        key.sign(padding, &ring::rand::SystemRandom::new(), input.as_bytes(), &mut sig).unwrap();
+        format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
+    pub fn rs256(cert: &TestCert) -> Value {
+        json!({"alg": "RS256", "typ": "JWT", "x5t": sha1(&cert.der)})
+    }
+
+    pub fn form(assertion: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("grant_type", "client_credentials".to_string()),
+            ("client_id", CERT_CLIENT.to_string()),
+            ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer".to_string()),
+            ("client_assertion", assertion.to_string()),
+            ("scope", ARM_SCOPE.to_string()),
+        ]
+    }
+
+    pub async fn post(sandbox: &drift_sandbox::Sandbox, assertion: &str) -> reqwest::Response {
+        client().post(token_url(sandbox, TENANT)).form(&form(assertion)).send().await.expect("token request")
+    }
+
+    pub fn encode_der(der: &[u8]) -> String {
+        STANDARD.encode(der)
+    }
+
+    pub const CERT_CLIENT: &str = "c0c0c0c0-1111-4222-8333-444444444444";
+}
+
+use certificate::{CERT_CLIENT, claims, make, post, rs256, sign};
+
+/// A sandbox whose CERT_CLIENT has one registered certificate; returns it with its key.
+fn certificate_sandbox() -> (drift_sandbox::Sandbox, certificate::TestCert) {
+    let sandbox = sandbox();
+    let cert = make(false);
+    sandbox.add_certificate_credential(TENANT, CERT_CLIENT, &cert.der).expect("an RSA certificate");
+    (sandbox, cert)
+}
+
+#[tokio::test]
+async fn certificate_assertions_rs256_x5t_and_ps256_x5t_s256_are_accepted() {
+    let (sandbox, cert) = certificate_sandbox();
+    let assertion = sign(&cert.key, &rs256(&cert), &claims(&sandbox));
+    let (status, body) = status_json(post(&sandbox, &assertion).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(jwt_claims(body["access_token"].as_str().unwrap())["appid"], CERT_CLIENT);
+    // The current Learn page's form: PS256 with the SHA-256 thumbprint.
+    let header = serde_json::json!({"alg": "PS256", "typ": "JWT", "x5t#S256": certificate::sha256(&cert.der)});
+    let (status, body) = status_json(post(&sandbox, &sign(&cert.key, &header, &claims(&sandbox))).await).await;
+    assert_eq!(status, 200, "{body}");
+    // With the chain in x5c, the signing certificate first.
+    let mut header = rs256(&cert);
+    header["x5c"] = serde_json::json!([certificate::encode_der(&cert.der)]);
+    let (status, body) = status_json(post(&sandbox, &sign(&cert.key, &header, &claims(&sandbox))).await).await;
+    assert_eq!(status, 200, "{body}");
+}
+
+#[tokio::test]
+async fn certificate_assertion_with_a_bad_signature_is_700027() {
+    let (sandbox, cert) = certificate_sandbox();
+    let other = make(false);
+    // Signed by another key while naming the registered certificate.
+    let forged = sign(&other.key, &rs256(&cert), &claims(&sandbox));
+    let body = assert_aad_error(post(&sandbox, &forged).await, 401, "invalid_client", 700027).await;
+    assert!(body["error_description"].as_str().unwrap().contains("did not match the expected signature"), "{body}");
+    // A valid assertion whose payload was changed after signing.
+    let good = sign(&cert.key, &rs256(&cert), &claims(&sandbox));
+    let parts: Vec<&str> = good.split('.').collect();
+    let mut changed = claims(&sandbox);
+    changed["exp"] = serde_json::json!(certificate::now() + 99_999);
+    let tampered = format!(
+        "{}.{}.{}",
+        parts[0],
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, changed.to_string()),
+        parts[2]
+    );
+    assert_aad_error(post(&sandbox, &tampered).await, 401, "invalid_client", 700027).await;
+    // PS256 declared over a PKCS#1 v1.5 signature.
+    let mut header = rs256(&cert);
+    let pkcs1 = sign(&cert.key, &header, &claims(&sandbox));
+    header["alg"] = "PS256".into();
+    let relabelled = format!(
+        "{}.{}",
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header.to_string()),
+        pkcs1.split_once('.').unwrap().1
+    );
+    assert_aad_error(post(&sandbox, &relabelled).await, 401, "invalid_client", 700027).await;
+}
+
+#[tokio::test]
+async fn certificate_not_registered_for_the_client_is_700027_key_not_found() {
+    let (sandbox, _cert) = certificate_sandbox();
+    let unregistered = make(false);
+    let assertion = sign(&unregistered.key, &rs256(&unregistered), &claims(&sandbox));
+    let body = assert_aad_error(post(&sandbox, &assertion).await, 401, "invalid_client", 700027).await;
+    let description = body["error_description"].as_str().unwrap();
+    assert!(description.contains("is not registered on application") && description.contains("The key was not found"));
+    // No thumbprint at all names no key either.
+    let assertion = sign(&unregistered.key, &serde_json::json!({"alg": "RS256", "typ": "JWT"}), &claims(&sandbox));
+    assert_aad_error(post(&sandbox, &assertion).await, 401, "invalid_client", 700027).await;
+}
+
+#[tokio::test]
+async fn certificate_assertion_for_another_audience_is_700023() {
+    let (sandbox, cert) = certificate_sandbox();
+    for aud in [
+        // The public cloud's endpoint is not this one: a client must address the authority it uses.
+        format!("https://login.microsoftonline.com/{TENANT}/oauth2/v2.0/token"),
+        format!("{}/aad/{TENANT}/oauth2/token", sandbox.url()),
+        format!("{}/aad/other-tenant/oauth2/v2.0/token", sandbox.url()),
+    ] {
+        let mut c = claims(&sandbox);
+        c["aud"] = aud.clone().into();
+        let body =
+            assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 700023)
+                .await;
+        assert!(body["error_description"].as_str().unwrap().contains(&aud), "{body}");
+    }
+}
+
+#[tokio::test]
+async fn expired_or_not_yet_valid_certificate_assertion_is_700024() {
+    let (sandbox, cert) = certificate_sandbox();
+    let mut c = claims(&sandbox);
+    c["exp"] = (certificate::now() - 1).into();
+    let body =
+        assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 700024)
+            .await;
+    assert!(body["error_description"].as_str().unwrap().contains("not within its valid time range"), "{body}");
+    let mut c = claims(&sandbox);
+    c["nbf"] = (certificate::now() + 300).into();
+    assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 700024).await;
+    // Without `nbf` (MSAL Python sends none) an assertion is fine.
+    let mut c = claims(&sandbox);
+    c.as_object_mut().unwrap().remove("nbf");
+    assert_eq!(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await.status().as_u16(), 200);
+    // Without `exp` it is not.
+    let mut c = claims(&sandbox);
+    c.as_object_mut().unwrap().remove("exp");
+    assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 50027).await;
+}
+
+#[tokio::test]
+async fn certificate_assertion_claims_jti_sub_and_alg_are_checked() {
+    let (sandbox, cert) = certificate_sandbox();
+    let mut c = claims(&sandbox);
+    c.as_object_mut().unwrap().remove("jti");
+    let body =
+        assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 50027).await;
+    assert!(body["error_description"].as_str().unwrap().contains("'jti'"), "{body}");
+    let mut c = claims(&sandbox);
+    c["sub"] = "someone-else".into();
+    assert_aad_error(post(&sandbox, &sign(&cert.key, &rs256(&cert), &c)).await, 401, "invalid_client", 50048).await;
+    let header = serde_json::json!({"alg": "HS256", "typ": "JWT", "x5t": certificate::sha1(&cert.der)});
+    assert_aad_error(
+        post(&sandbox, &sign(&cert.key, &header, &claims(&sandbox))).await,
+        401,
+        "invalid_client",
+        5002738,
+    )
+    .await;
+    // An x5c chain must start with the signing certificate (RFC 7515 §4.1.6).
+    let other = make(false);
+    let mut header = rs256(&cert);
+    header["x5c"] = serde_json::json!([certificate::encode_der(&other.der), certificate::encode_der(&cert.der)]);
+    assert_aad_error(post(&sandbox, &sign(&cert.key, &header, &claims(&sandbox))).await, 401, "invalid_client", 700027)
+        .await;
+}
+
+#[tokio::test]
+async fn expired_registered_certificate_is_refused() {
+    let sandbox = sandbox();
+    let expired = make(true);
+    sandbox.add_certificate_credential(TENANT, CERT_CLIENT, &expired.der).unwrap();
+    let assertion = sign(&expired.key, &rs256(&expired), &claims(&sandbox));
+    let body = assert_aad_error(post(&sandbox, &assertion).await, 401, "invalid_client", 700027).await;
+    assert!(body["error_description"].as_str().unwrap().contains("expired"), "{body}");
+}
+
+#[tokio::test]
+async fn federated_assertions_keep_working_beside_certificates() {
+    let (sandbox, cert) = certificate_sandbox();
+    // The federated client still gets its token by exact match.
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", FED_CLIENT),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", ASSERTION),
+        ("scope", ARM_SCOPE),
+    ];
+    assert_eq!(post_token(&sandbox, TENANT, &form).await.status().as_u16(), 200);
+    // A token from another issuer presented by the certificate client is a federated assertion without a record.
+    let mut c = claims(&sandbox);
+    c["iss"] = "https://token.actions.githubusercontent.com".into();
+    let foreign = sign(&cert.key, &rs256(&cert), &c);
+    assert_aad_error(post(&sandbox, &foreign).await, 401, "invalid_client", 700213).await;
+    // And a federated assertion can be registered for the certificate client too.
+    sandbox.add_federated_credential(TENANT, CERT_CLIENT, &foreign);
+    assert_eq!(post(&sandbox, &foreign).await.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn certificate_credentials_from_the_seed_file() {
+    let sandbox = sandbox();
+    let cert = make(false);
+    let seed = serde_json::json!({"certificateCredentials": [{"tenantId": TENANT, "clientId": CERT_CLIENT, "certificate": cert.pem()}]});
+    sandbox.load_seed(&seed).unwrap();
+    assert_eq!(post(&sandbox, &sign(&cert.key, &rs256(&cert), &claims(&sandbox))).await.status().as_u16(), 200);
+    // A file relative to the seed file's folder, DER this time.
+    let second = make(false);
+    let seed_file = cert.set.dir.path().join("seed.json");
+    let entry = serde_json::json!({"tenantId": TENANT, "clientId": CERT_CLIENT, "certificateFile": second.set.path("cert.der")});
+    std::fs::write(&seed_file, serde_json::json!({"certificateCredentials": [entry]}).to_string()).unwrap();
+    sandbox.load_seed_file(&seed_file).unwrap();
+    assert_eq!(post(&sandbox, &sign(&second.key, &rs256(&second), &claims(&sandbox))).await.status().as_u16(), 200);
+    // Bad entries are refused before anything is applied.
+    for bad in [
+        serde_json::json!([{"tenantId": TENANT, "clientId": CERT_CLIENT}]),
+        serde_json::json!([{"tenantId": TENANT, "clientId": CERT_CLIENT, "certificate": "not a certificate"}]),
+        serde_json::json!([{"tenantId": TENANT, "clientId": CERT_CLIENT, "certificate": cert.pem(), "certificateFile": "x"}]),
+    ] {
+        let err = sandbox.load_seed(&serde_json::json!({"certificateCredentials": bad})).unwrap_err();
+        assert!(err.contains("certificateCredentials"), "{err}");
+    }
+}

@@ -1,7 +1,9 @@
-//! Credentials: which identity drift acts as (service principal from the environment or from Key Vault), the
-//! token sources behind it, and a cached [`Credential`] that the HTTP layer asks for bearer tokens.
+//! Credentials: which identity drift acts as (service principal from the environment — client secret or
+//! certificate — or from Key Vault), the token sources behind it, and a cached [`Credential`] that the HTTP layer
+//! asks for bearer tokens.
 
 mod cache;
+pub mod certificate;
 pub mod ids;
 mod resolve;
 pub mod sources;
@@ -9,7 +11,10 @@ pub mod sources;
 use std::sync::Arc;
 
 pub use cache::{AccessToken, MAX_REFRESH_MARGIN, TokenCache};
-pub use resolve::{AuthInputs, PrincipalSource, ServicePrincipal, ambient_credential, resolve_service_principal};
+pub use certificate::ClientCertificate;
+pub use resolve::{
+    AuthInputs, PrincipalCredential, PrincipalSource, ServicePrincipal, ambient_credential, resolve_service_principal,
+};
 pub use sources::TokenSource;
 
 use crate::error::Error;

@@ -1,13 +1,18 @@
-//! Finds the service principal drift acts as: `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` from the environment,
-//! else the `ApplicationID` / `ApplicationPassword` / `TenantID` secrets of the Key Vault named by `--vault_name`,
-//! read with the ambient identity (managed identity, workload identity or the Azure CLI).
+//! Finds the service principal drift acts as: `AZURE_CLIENT_ID` + `AZURE_CLIENT_SECRET` from the environment, else
+//! `AZURE_CLIENT_ID` + `AZURE_CLIENT_CERTIFICATE_PATH` (a certificate, `certificate.rs`), else the `ApplicationID` /
+//! `ApplicationPassword` / `TenantID` secrets of the Key Vault named by `--vault_name`, read with the ambient
+//! identity (managed identity, workload identity or the Azure CLI).
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use base64::Engine;
 
+use super::certificate::{
+    CERTIFICATE_PASSWORD_ENV, CERTIFICATE_PATH_ENV, ClientCertificate, SEND_CHAIN_ENV, send_chain_enabled,
+};
 use super::sources::{IMDS_PROBE_TIMEOUT, TokenSource, find_on_path};
 use super::{Credential, ids};
 use crate::azure::keyvault::{KeyVault, check_vault_name};
@@ -70,88 +75,130 @@ impl AuthInputs<'_> {
     }
 }
 
-/// Where the service principal's secret came from.
+/// Where the service principal's credential came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PrincipalSource {
     Environment,
-    KeyVault { vault: String, read_with: String },
+    /// `AZURE_CLIENT_CERTIFICATE_PATH`: the file, the certificate's SHA-1 thumbprint and the end of its validity.
+    Certificate {
+        path: String,
+        thumbprint: String,
+        not_after: String,
+    },
+    KeyVault {
+        vault: String,
+        read_with: String,
+    },
 }
 
 impl std::fmt::Display for PrincipalSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PrincipalSource::Environment => f.write_str("environment (AZURE_CLIENT_ID, AZURE_CLIENT_SECRET)"),
+            PrincipalSource::Certificate { path, thumbprint, not_after } => write!(
+                f,
+                "certificate ({CERTIFICATE_PATH_ENV} {path}; SHA-1 thumbprint {thumbprint}; valid until {not_after})"
+            ),
             PrincipalSource::KeyVault { vault, read_with } => write!(f, "Key Vault {vault} (read with {read_with})"),
         }
     }
 }
 
-/// The identity drift acts as. The secret is kept because the registrator writes it into the datastore.
+/// How the principal proves who it is.
+#[derive(Debug, Clone)]
+pub enum PrincipalCredential {
+    /// A client secret: from the environment or Key Vault. Kept because the registrator writes it into the
+    /// datastore.
+    Secret(Secret),
+    /// A certificate with its private key (`AZURE_CLIENT_CERTIFICATE_PATH`), loaded once.
+    Certificate(Arc<ClientCertificate>),
+}
+
+/// The identity drift acts as.
 #[derive(Debug, Clone)]
 pub struct ServicePrincipal {
     pub tenant_id: String,
     pub client_id: String,
-    pub client_secret: Secret,
+    pub credential: PrincipalCredential,
     pub source: PrincipalSource,
 }
 
 impl ServicePrincipal {
     /// The cached credential that signs requests as this principal.
     pub fn credential(&self, endpoints: &Endpoints, http: &HttpClient) -> Arc<Credential> {
-        Credential::new(
-            TokenSource::ClientSecret {
-                authority_host: endpoints.authority_host.clone(),
-                tenant_id: self.tenant_id.clone(),
-                client_id: self.client_id.clone(),
-                secret: self.client_secret.clone(),
+        let authority_host = endpoints.authority_host.clone();
+        let (tenant_id, client_id) = (self.tenant_id.clone(), self.client_id.clone());
+        let source = match &self.credential {
+            PrincipalCredential::Secret(secret) => {
+                TokenSource::ClientSecret { authority_host, tenant_id, client_id, secret: secret.clone() }
+            }
+            PrincipalCredential::Certificate(certificate) => TokenSource::ClientCertificate {
+                authority_host,
+                tenant_id,
+                client_id,
+                certificate: certificate.clone(),
             },
-            http.clone(),
-        )
+        };
+        Credential::new(source, http.clone())
+    }
+
+    /// The client secret, when the principal has one (not a certificate principal).
+    pub fn client_secret(&self) -> Option<&Secret> {
+        match &self.credential {
+            PrincipalCredential::Secret(secret) => Some(secret),
+            PrincipalCredential::Certificate(_) => None,
+        }
     }
 }
 
-/// Resolves the service principal in the documented order.
+/// Resolves the service principal in the documented order: a client secret from the environment, a certificate
+/// from the environment, the Key Vault. Secret before certificate is azure-identity's `EnvironmentCredential` order
+/// (Python: "Configuration is attempted in this order": secret, certificate, username/password; Go
+/// `NewEnvironmentCredential` and Java's constructor check `AZURE_CLIENT_SECRET` first as well).
 pub async fn resolve_service_principal(inputs: &AuthInputs<'_>) -> Result<ServicePrincipal, Error> {
     check_inputs(inputs)?;
     if let (Some(client_id), Some(secret)) = (inputs.env("AZURE_CLIENT_ID"), inputs.env("AZURE_CLIENT_SECRET")) {
-        if inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).is_none() {
-            return Err(AuthError::new(
-                "AZURE_CLIENT_ID and AZURE_CLIENT_SECRET are set but no tenant is: set AZURE_TENANT_ID or pass --tenant",
-            )
-            .into());
+        let (tenant_id, client_id) = environment_identity(inputs, client_id, "AZURE_CLIENT_SECRET")?;
+        if inputs.env(CERTIFICATE_PATH_ENV).is_some() {
+            tracing::debug!(
+                target: "drift::auth",
+                "AZURE_CLIENT_SECRET and {CERTIFICATE_PATH_ENV} are both set; the client secret is used, as \
+                 azure-identity's EnvironmentCredential does"
+            );
         }
-        // Taken as they are — `secretsEncoding` describes how a secret store keeps its secrets, and a flag or an
-        // environment variable is not one — unless drift's Databricks wrapper read the variable from a scope.
-        let scope = ScopeValues::from_env(inputs);
-        let stored = |var: &str, rule: Option<Rule>| -> Result<Option<Secret>, Error> {
-            let (Some(value), Some(source)) = (inputs.env(var), scope.as_ref().and_then(|s| s.source_of(var))) else {
-                return Ok(None);
-            };
-            let decoded = decode_secret(inputs.encoding, &source, value)?;
-            if let Some(rule) = rule {
-                check_stored_value(&source, decoded.expose().trim(), rule)?;
-            }
-            Ok(Some(decoded))
-        };
-        let tenant = match stored("AZURE_TENANT_ID", Some(ids::tenant))? {
-            Some(t) => t.expose().trim().to_string(),
-            None => inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).unwrap_or_default().to_string(),
-        };
-        let client_id = match stored("AZURE_CLIENT_ID", Some(ids::client_id))? {
-            Some(c) => c.expose().trim().to_string(),
-            None => client_id.to_string(),
-        };
+        let secret = stored_value(inputs, "AZURE_CLIENT_SECRET", None)?.unwrap_or_else(|| Secret::new(secret));
         return Ok(ServicePrincipal {
-            tenant_id: tenant,
+            tenant_id,
             client_id,
-            client_secret: stored("AZURE_CLIENT_SECRET", None)?.unwrap_or_else(|| Secret::new(secret)),
+            credential: PrincipalCredential::Secret(secret),
             source: PrincipalSource::Environment,
+        });
+    }
+    if let (Some(client_id), Some(path)) = (inputs.env("AZURE_CLIENT_ID"), inputs.env(CERTIFICATE_PATH_ENV)) {
+        let (tenant_id, client_id) = environment_identity(inputs, client_id, CERTIFICATE_PATH_ENV)?;
+        // Taken byte for byte (not trimmed): a password may begin or end with a space.
+        let password =
+            inputs.env.get(CERTIFICATE_PASSWORD_ENV).filter(|p| !p.is_empty()).map(|p| Secret::new(p.as_str()));
+        let send_chain = send_chain_enabled(inputs.env(SEND_CHAIN_ENV));
+        let certificate = ClientCertificate::load(Path::new(path), password.as_ref(), send_chain, SystemTime::now())
+            .await
+            .map_err(AuthError::new)?;
+        return Ok(ServicePrincipal {
+            tenant_id,
+            client_id,
+            source: PrincipalSource::Certificate {
+                path: path.to_string(),
+                thumbprint: certificate.thumbprint_hex(),
+                not_after: certificate.not_after(),
+            },
+            credential: PrincipalCredential::Certificate(Arc::new(certificate)),
         });
     }
     let Some(vault) = inputs.vault_flag.map(str::trim).filter(|v| !v.is_empty()) else {
         return Err(AuthError::new(
-            "no service principal credentials: set AZURE_CLIENT_ID, AZURE_CLIENT_SECRET (and AZURE_TENANT_ID or \
-             --tenant), or pass --vault_name with a Key Vault holding ApplicationID and ApplicationPassword",
+            "no service principal credentials: set AZURE_CLIENT_ID and AZURE_CLIENT_SECRET or \
+             AZURE_CLIENT_CERTIFICATE_PATH (and AZURE_TENANT_ID or --tenant), or pass --vault_name with a Key Vault \
+             holding ApplicationID and ApplicationPassword",
         )
         .into());
     };
@@ -200,9 +247,48 @@ pub async fn resolve_service_principal(inputs: &AuthInputs<'_>) -> Result<Servic
     Ok(ServicePrincipal {
         tenant_id,
         client_id,
-        client_secret: decode(SECRET_CLIENT_SECRET, &secret)?,
+        credential: PrincipalCredential::Secret(decode(SECRET_CLIENT_SECRET, &secret)?),
         source: PrincipalSource::KeyVault { vault: vault.to_string(), read_with: ambient.describe() },
     })
+}
+
+/// The tenant and client id of an environment principal whose credential is in `credential_var`. Taken as they
+/// are — `secretsEncoding` describes how a secret store keeps its secrets, and a flag or an environment variable is
+/// not one — unless drift's Databricks wrapper read the variable from a scope.
+fn environment_identity(
+    inputs: &AuthInputs<'_>,
+    client_id: &str,
+    credential_var: &str,
+) -> Result<(String, String), Error> {
+    if inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).is_none() {
+        return Err(AuthError::new(format!(
+            "AZURE_CLIENT_ID and {credential_var} are set but no tenant is: set AZURE_TENANT_ID or pass --tenant"
+        ))
+        .into());
+    }
+    let tenant = match stored_value(inputs, "AZURE_TENANT_ID", Some(ids::tenant))? {
+        Some(t) => t.expose().trim().to_string(),
+        None => inputs.env("AZURE_TENANT_ID").or(inputs.tenant_flag).unwrap_or_default().to_string(),
+    };
+    let client_id = match stored_value(inputs, "AZURE_CLIENT_ID", Some(ids::client_id))? {
+        Some(c) => c.expose().trim().to_string(),
+        None => client_id.to_string(),
+    };
+    Ok((tenant, client_id))
+}
+
+/// Variable `var` decoded per `secretsEncoding` (and checked with `rule`) when a Databricks secret scope filled
+/// it; `None` when it is unset or was not filled by a scope.
+fn stored_value(inputs: &AuthInputs<'_>, var: &str, rule: Option<Rule>) -> Result<Option<Secret>, Error> {
+    let scope = ScopeValues::from_env(inputs);
+    let (Some(value), Some(source)) = (inputs.env(var), scope.as_ref().and_then(|s| s.source_of(var))) else {
+        return Ok(None);
+    };
+    let decoded = decode_secret(inputs.encoding, &source, value)?;
+    if let Some(rule) = rule {
+        check_stored_value(&source, decoded.expose().trim(), rule)?;
+    }
+    Ok(Some(decoded))
 }
 
 /// A naming rule: `Err` holds the rule in words.

@@ -1,13 +1,16 @@
-//! Where tokens come from: a service principal's client secret, workload identity (federated token file),
-//! managed identity (App Service style `IDENTITY_ENDPOINT`, or IMDS), and the Azure CLI. Each fetch is one call.
+//! Where tokens come from: a service principal's client secret or certificate (`certificate.rs` signs the
+//! assertion), workload identity (federated token file), managed identity (App Service style `IDENTITY_ENDPOINT`,
+//! or IMDS), and the Azure CLI. Each fetch is one call.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::Deserialize;
 
 use super::cache::AccessToken;
+use super::certificate::{CERTIFICATE_PATH_ENV, ClientCertificate};
 use crate::error::{AuthError, Error};
 use crate::http::{HttpClient, HttpError, HttpErrorKind};
 use crate::secret::Secret;
@@ -24,6 +27,13 @@ pub const AZURE_CLI_TIMEOUT: Duration = Duration::from_secs(60);
 pub enum TokenSource {
     /// OAuth2 client credentials with a client secret.
     ClientSecret { authority_host: String, tenant_id: String, client_id: String, secret: Secret },
+    /// OAuth2 client credentials with a certificate: a client assertion signed with its key for each request.
+    ClientCertificate {
+        authority_host: String,
+        tenant_id: String,
+        client_id: String,
+        certificate: Arc<ClientCertificate>,
+    },
     /// OAuth2 client credentials with a federated token read from a file (AKS workload identity, GitHub OIDC).
     WorkloadIdentity { authority_host: String, tenant_id: String, client_id: String, token_file: PathBuf },
     /// App Service / Functions / Container Apps / Azure ML compute style managed identity endpoint.
@@ -47,6 +57,10 @@ impl TokenSource {
             TokenSource::ClientSecret { tenant_id, client_id, .. } => {
                 format!("service principal {client_id} (client secret) in tenant {tenant_id}")
             }
+            TokenSource::ClientCertificate { tenant_id, client_id, certificate, .. } => format!(
+                "service principal {client_id} (certificate {} from {CERTIFICATE_PATH_ENV}) in tenant {tenant_id}",
+                certificate.thumbprint_hex()
+            ),
             TokenSource::WorkloadIdentity { tenant_id, client_id, token_file, .. } => format!(
                 "workload identity {client_id} in tenant {tenant_id} (federated token file {})",
                 token_file.display()
@@ -75,6 +89,15 @@ impl TokenSource {
                 ];
                 aad_token(http, authority_host, tenant_id, &form, &self.describe()).await
             }
+            TokenSource::ClientCertificate { authority_host, tenant_id, client_id, certificate } => {
+                // A new assertion per request (fresh `jti`, `exp` ten minutes out), addressed to the very URL the
+                // request goes to: Entra compares `aud` with its token endpoint (AADSTS700023 otherwise).
+                let audience = token_endpoint(authority_host, tenant_id);
+                let assertion =
+                    certificate.assertion(client_id, &audience, SystemTime::now()).map_err(AuthError::new)?;
+                let form = assertion_form(client_id, assertion.expose(), scope);
+                aad_token(http, authority_host, tenant_id, &form, &self.describe()).await
+            }
             TokenSource::WorkloadIdentity { authority_host, tenant_id, client_id, token_file } => {
                 // Re-read on every fetch: the platform rotates the file while a long wait is under way.
                 let assertion = tokio::fs::read_to_string(token_file).await.map_err(|e| {
@@ -83,13 +106,7 @@ impl TokenSource {
                         token_file.display()
                     ))
                 })?;
-                let form = [
-                    ("grant_type", "client_credentials"),
-                    ("client_id", client_id.as_str()),
-                    ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-                    ("client_assertion", assertion.trim()),
-                    ("scope", scope),
-                ];
+                let form = assertion_form(client_id, assertion.trim(), scope);
                 aad_token(http, authority_host, tenant_id, &form, &self.describe()).await
             }
             TokenSource::AppServiceIdentity { endpoint, header, client_id } => {
@@ -117,6 +134,24 @@ impl TokenSource {
             }
         }
     }
+}
+
+/// The client-credentials form that authenticates with a `client_assertion` (RFC 7523 §2.2; a certificate's signed
+/// JWT or a federated token).
+fn assertion_form<'a>(client_id: &'a str, assertion: &'a str, scope: &'a str) -> [(&'static str, &'a str); 5] {
+    [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+        ("client_assertion", assertion),
+        ("scope", scope),
+    ]
+}
+
+/// The tenant's v2.0 token endpoint under `authority_host` (`https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token`
+/// in the public cloud): where token requests go, and the `aud` of a certificate's client assertion.
+pub fn token_endpoint(authority_host: &str, tenant_id: &str) -> String {
+    format!("{}/{}/oauth2/v2.0/token", authority_host.trim_end_matches('/'), tenant_id)
 }
 
 /// `https://vault.azure.net/.default` → `https://vault.azure.net` (managed identity endpoints take a resource).
@@ -156,7 +191,7 @@ async fn aad_token(
     // The tenant is a path segment of the URL the client secret or assertion is posted to: whatever resolved it,
     // a value that is not a tenant never gets that far (`..` or `x/y?` would move the request elsewhere).
     super::ids::tenant(tenant_id).map_err(|rule| Error::Usage(format!("{who}: not a valid tenant: {rule}")))?;
-    let url = format!("{}/{}/oauth2/v2.0/token", authority_host.trim_end_matches('/'), tenant_id);
+    let url = token_endpoint(authority_host, tenant_id);
     // Token requests have no side effects, so retrying them is safe.
     let response =
         http.request(reqwest::Method::POST, &url)?.form(form).retry_safe().send().await.map_err(|mut h| {

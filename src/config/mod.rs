@@ -127,6 +127,16 @@ pub enum PinBy {
     Timestamp,
 }
 
+impl PinBy {
+    /// As written in the config (`pinBy: version|timestamp`) and in `drift validate`'s report.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PinBy::Version => "version",
+            PinBy::Timestamp => "timestamp",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RegistratorParams {
     pub storage_account: String,

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::{Credential, ServicePrincipal};
+use crate::clock::Clock;
 use crate::cloud::Endpoints;
 use crate::config::{Config, PipelineParams};
 use crate::error::Error;
@@ -39,9 +40,11 @@ pub struct Session {
     pub credential: Arc<Credential>,
     pub options: RunOptions,
     pub shutdown: Shutdown,
+    /// The wall clock; pipeline code reads time only through it (tests set it instead of sleeping).
+    pub clock: Clock,
 }
 
-/// Runs the pipeline the config selects. A pipeline returns `Ok` with a report whose `exit_code` tells its
+/// Runs the pipeline the config selects. A pipeline returns `Ok` with a report whose exit status tells its
 /// outcome (a failed training job is a report, not an error); `Err` means it could not finish.
 pub async fn run(session: &Session) -> Result<Report, Error> {
     match &session.config.params {

@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 use drift_sandbox::SandboxOptions;
 
 pub mod ml;
+#[path = "../support/report_schema.rs"]
+pub mod report_schema;
 pub mod schema;
 
 pub const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -47,10 +49,10 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The JSON report (the last stdout line) of a `--output json` run.
+    /// The JSON report (the last stdout line) of a `--output json` run, checked against docs/report.schema.json.
     pub fn report(&self) -> serde_json::Value {
         let line = self.stdout.lines().last().unwrap_or_else(|| panic!("no stdout; stderr:\n{}", self.stderr));
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("stdout is not a JSON report ({e}):\n{}", self.stdout))
+        report_schema::parse(line, "drift's report")
     }
 
     pub fn assert_code(&self, code: u8) -> &Outcome {
@@ -59,8 +61,31 @@ impl Outcome {
     }
 }
 
-/// Runs drift in-process (on a separate thread, so tests may call it from inside a runtime).
+/// Runs drift in-process (on a separate thread, so tests may call it from inside a runtime). A run that asks for
+/// the JSON report must end with one that matches docs/report.schema.json — checked here, whether or not the test
+/// reads it; help and version (exit 0, plain text) have none.
 pub fn drift(args: &[&str], env: &[(String, String)]) -> Outcome {
+    let outcome = drift_unchecked(args, env);
+    if report_schema::wants_json(args.iter().copied(), env) {
+        match outcome.stdout.lines().last() {
+            Some(line) if line.starts_with('{') => {
+                report_schema::parse(line, &format!("drift {}", args.join(" ")));
+            }
+            _ if outcome.code == 0 => {}
+            _ => panic!(
+                "drift {} asked for a JSON report and exited {} without one; stdout:\n{}\nstderr:\n{}",
+                args.join(" "),
+                outcome.code,
+                outcome.stdout,
+                outcome.stderr
+            ),
+        }
+    }
+    outcome
+}
+
+/// [`drift`] without the report check.
+pub fn drift_unchecked(args: &[&str], env: &[(String, String)]) -> Outcome {
     let stdout = Capture::default();
     let stderr = Capture::default();
     let mut argv: Vec<OsString> = vec!["drift".into()];

@@ -6,20 +6,24 @@ use std::time::Duration;
 use super::setup::*;
 use crate::common::*;
 
-/// The second run starts half a second after the first, in the next wall-clock second, and still decides before
-/// the first has written its data version: a version taken from the clock would differ between the two.
+/// The two runs start together with their clocks a second apart (`DRIFT_TEST_NOW`, the session's clock, instead
+/// of waiting for the next wall-clock second), and both decide before either has written its data version: a version
+/// taken from the clock would differ between the two.
 #[test]
 fn two_registrators_at_once_publish_one_version() {
     let (sb, ws) = lake();
-    // 100 ms a round trip: the first run writes its mltable version about 1.2 s after it starts.
+    // 100 ms a round trip: a run writes its mltable version about 1.2 s after it starts.
     sb.set_latency(Duration::from_millis(100));
     let (_d, config) = registrator_config();
     let args = ["run", "--config", config.as_str()];
-    let into_second = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_millis();
-    std::thread::sleep(Duration::from_millis(u64::from((1600 - into_second) % 1000)));
-    let a = spawn(&args, &sp_env(&sb));
-    std::thread::sleep(Duration::from_millis(500));
-    let b = spawn(&args, &sp_env(&sb));
+    let now = chrono::Utc::now();
+    let at = |t: chrono::DateTime<chrono::Utc>| {
+        let mut env = sp_env(&sb);
+        env.push(("DRIFT_TEST_NOW".into(), t.to_rfc3339()));
+        env
+    };
+    let a = spawn(&args, &at(now));
+    let b = spawn(&args, &at(now + chrono::Duration::seconds(1)));
     let (a, b) = (finish(a), finish(b));
     assert_eq!((a.code, b.code), (Some(0), Some(0)), "{}\n{}", a.stderr, b.stderr);
     let published = |f: &Finished| f.report["task_values"]["data_asset_version"].as_str().map(str::to_string);

@@ -77,11 +77,17 @@ pub struct Finished {
     pub stderr: String,
 }
 
+/// Collects the child's answer. Its report, when it printed one, must match docs/report.schema.json; `Null` when
+/// it printed none (killed, or ended at once by a second signal).
 pub fn finish(child: Child) -> Finished {
     let out = child.wait_with_output().expect("drift ends");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let report = stdout.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or(Value::Null);
-    Finished { code: out.status.code(), report, stderr: String::from_utf8_lossy(&out.stderr).into_owned() }
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report = match stdout.lines().last() {
+        Some(line) => report_schema::parse(line, &format!("drift exited {:?}; stderr:\n{stderr}\n", out.status.code())),
+        None => Value::Null,
+    };
+    Finished { code: out.status.code(), report, stderr }
 }
 
 /// Waits at most `limit` for the child; a child still running then is killed and the test fails, so a drift that
@@ -101,9 +107,11 @@ pub fn finish_within(mut child: Child, limit: Duration, what: &str) -> Finished 
     }
 }
 
-/// Runs the binary to the end.
+/// Runs the binary to the end; it must end with a report.
 pub fn run(args: &[&str], env: &[(String, String)]) -> Finished {
-    finish_within(spawn(args, env), Duration::from_secs(120), &format!("drift {}", args.join(" ")))
+    let done = finish_within(spawn(args, env), Duration::from_secs(120), &format!("drift {}", args.join(" ")));
+    assert!(!done.report.is_null(), "drift {} ended without a report; stderr:\n{}", args.join(" "), done.stderr);
+    done
 }
 
 /// Waits until `ready` holds, or panics after `limit` naming `what`.

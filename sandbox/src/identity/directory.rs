@@ -1,10 +1,22 @@
 //! The directory: which tenants exist, which app registrations (service principals) each holds with their client
-//! secrets and accepted federated assertions, and the single managed identity of the "machine" the sandbox plays.
+//! secrets, accepted federated assertions and certificate credentials, and the single managed identity of the
+//! "machine" the sandbox plays.
+
+use std::time::SystemTime;
+
+pub(crate) use super::certificates::RegisteredCertificate;
+use super::certificates::{ClientAssertion, Rejection};
 
 /// How a client proves who it is on the token endpoint.
 pub(crate) enum ClientCredential<'a> {
     Secret(&'a str),
-    Assertion(&'a str),
+    /// A `client_assertion`: federated (matched as a string) or signed with a registered certificate (verified
+    /// for a request to `token_endpoint` at `now`).
+    Assertion {
+        assertion: &'a str,
+        token_endpoint: &'a str,
+        now: SystemTime,
+    },
 }
 
 /// The directory's verdict on a client-credentials attempt, in the order AAD checks.
@@ -14,6 +26,8 @@ pub(crate) enum DirectoryAnswer {
     UnknownClient,
     WrongSecret,
     NoMatchingAssertion,
+    /// A self-issued assertion that fails verification against the application's certificates.
+    BadCertificateAssertion(Rejection),
     /// Authenticated; tokens go to this principal (the client id as registered).
     Principal(String),
 }
@@ -34,6 +48,7 @@ struct App {
     client_id: String,
     secrets: Vec<String>,
     assertions: Vec<String>,
+    certificates: Vec<RegisteredCertificate>,
 }
 
 impl Directory {
@@ -58,6 +73,14 @@ impl Directory {
         let app = self.app_mut(tenant_id, client_id);
         if !app.assertions.iter().any(|a| a == assertion) {
             app.assertions.push(assertion.to_string());
+        }
+    }
+
+    /// Registers `client_id` in the tenant (creating both if needed) with one more certificate credential.
+    pub fn add_certificate(&mut self, tenant_id: &str, client_id: &str, certificate: RegisteredCertificate) {
+        let app = self.app_mut(tenant_id, client_id);
+        if !app.certificates.iter().any(|c| c.same_as(&certificate)) {
+            app.certificates.push(certificate);
         }
     }
 
@@ -90,8 +113,18 @@ impl Directory {
             ClientCredential::Secret(secret) if !app.secrets.iter().any(|s| s == secret) => {
                 DirectoryAnswer::WrongSecret
             }
-            ClientCredential::Assertion(assertion) if !app.assertions.iter().any(|a| a == assertion) => {
-                DirectoryAnswer::NoMatchingAssertion
+            ClientCredential::Assertion { assertion, token_endpoint, now }
+                if !app.assertions.iter().any(|a| a == assertion) =>
+            {
+                // An assertion the client issued itself (`iss` = its client id) is a certificate credential's;
+                // any other is a federated one and has no matching federated identity record.
+                match ClientAssertion::parse(assertion).filter(|a| a.is_self_issued(&app.client_id)) {
+                    Some(signed) => match signed.verify(&app.certificates, token_endpoint, *now) {
+                        Ok(()) => DirectoryAnswer::Principal(app.client_id.clone()),
+                        Err(rejection) => DirectoryAnswer::BadCertificateAssertion(rejection),
+                    },
+                    None => DirectoryAnswer::NoMatchingAssertion,
+                }
             }
             _ => DirectoryAnswer::Principal(app.client_id.clone()),
         }
@@ -108,7 +141,12 @@ impl Directory {
         let at = match apps.iter().position(|a| a.client_id.eq_ignore_ascii_case(client_id)) {
             Some(at) => at,
             None => {
-                apps.push(App { client_id: client_id.to_string(), secrets: Vec::new(), assertions: Vec::new() });
+                apps.push(App {
+                    client_id: client_id.to_string(),
+                    secrets: Vec::new(),
+                    assertions: Vec::new(),
+                    certificates: Vec::new(),
+                });
                 apps.len() - 1
             }
         };
@@ -119,6 +157,14 @@ impl Directory {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn assertion(a: &str) -> ClientCredential<'_> {
+        ClientCredential::Assertion {
+            assertion: a,
+            token_endpoint: "http://x/aad/t1/oauth2/v2.0/token",
+            now: SystemTime::now(),
+        }
+    }
 
     #[test]
     fn authentication_order() {
@@ -131,12 +177,9 @@ mod tests {
         assert_eq!(dir.authenticate("t1", "nope", &secret), DirectoryAnswer::UnknownClient);
         assert_eq!(dir.authenticate("t1", "APP", &secret), DirectoryAnswer::Principal("app".into()));
         assert_eq!(dir.authenticate("t1", "app", &ClientCredential::Secret("x")), DirectoryAnswer::WrongSecret);
+        assert_eq!(dir.authenticate("t1", "app", &assertion("eyJ.assertion")), DirectoryAnswer::NoMatchingAssertion);
         assert_eq!(
-            dir.authenticate("t1", "app", &ClientCredential::Assertion("eyJ.assertion")),
-            DirectoryAnswer::NoMatchingAssertion
-        );
-        assert_eq!(
-            dir.authenticate("t1", "fed", &ClientCredential::Assertion("eyJ.assertion")),
+            dir.authenticate("t1", "fed", &assertion("eyJ.assertion")),
             DirectoryAnswer::Principal("fed".into())
         );
         assert_eq!(dir.authenticate("t1", "fed", &secret), DirectoryAnswer::WrongSecret);

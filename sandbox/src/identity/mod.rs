@@ -1,6 +1,8 @@
 //! The fake Entra ID behind the token endpoints: the directory (tenants, app registrations, the managed identity),
-//! the table of issued tokens, and the grants that protected services consult.
+//! certificate credentials and the verification of their client assertions (`certificates.rs`), the table of issued
+//! tokens, and the grants that protected services consult.
 
+mod certificates;
 mod directory;
 mod grants;
 pub(crate) mod seed;
@@ -9,7 +11,7 @@ mod tokens;
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub(crate) use directory::{ClientCredential, Directory, DirectoryAnswer};
+pub(crate) use directory::{ClientCredential, Directory, DirectoryAnswer, RegisteredCertificate};
 pub(crate) use grants::Grants;
 pub(crate) use tokens::{TokenProblem, TokenTable};
 

@@ -1,9 +1,10 @@
 //! The identity sections of the seed file: `tenants`, `servicePrincipals`, `federatedCredentials`,
-//! `managedIdentity` and `grants`.
+//! `certificateCredentials`, `managedIdentity` and `grants`.
 
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::RegisteredCertificate;
 use crate::seed::{Apply, Context, parse, parse_list, require_text};
 use crate::state::lock;
 
@@ -22,6 +23,19 @@ struct FederatedCredential {
     client_id: String,
     /// The exact `client_assertion` string accepted for the client.
     assertion: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct CertificateCredential {
+    tenant_id: String,
+    client_id: String,
+    /// The certificate as PEM text.
+    #[serde(default)]
+    certificate: Option<String>,
+    /// A PEM or DER certificate file, relative to the seed file's folder.
+    #[serde(default)]
+    certificate_file: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -79,6 +93,32 @@ pub(crate) fn federated_credentials(value: &Value, _context: &Context) -> Result
         let mut directory = lock(&state.identity.directory);
         for fc in &credentials {
             directory.add_assertion(&fc.tenant_id, &fc.client_id, &fc.assertion);
+        }
+    }))
+}
+
+/// `"certificateCredentials": [{"tenantId", "clientId", "certificate" (PEM text) | "certificateFile"}, ...]`
+pub(crate) fn certificate_credentials(value: &Value, context: &Context) -> Result<Apply, String> {
+    let entries: Vec<CertificateCredential> = parse_list(value)?;
+    let mut checked = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        require_text(&format!("entry {i}: tenantId"), &entry.tenant_id)?;
+        require_text(&format!("entry {i}: clientId"), &entry.client_id)?;
+        let bytes = match (&entry.certificate, &entry.certificate_file) {
+            (Some(pem), None) => pem.as_bytes().to_vec(),
+            (None, Some(file)) => {
+                let path = context.resolve(file);
+                std::fs::read(&path).map_err(|e| format!("entry {i}: certificateFile {}: {e}", path.display()))?
+            }
+            _ => return Err(format!("entry {i}: give exactly one of certificate and certificateFile")),
+        };
+        let certificate = RegisteredCertificate::parse(&bytes).map_err(|e| format!("entry {i}: {e}"))?;
+        checked.push((entry.tenant_id.clone(), entry.client_id.clone(), certificate));
+    }
+    Ok(Box::new(move |state| {
+        let mut directory = lock(&state.identity.directory);
+        for (tenant, client, certificate) in checked {
+            directory.add_certificate(&tenant, &client, certificate);
         }
     }))
 }

@@ -1,5 +1,6 @@
 //! Entra ID (Azure AD) v2.0 token endpoint, client-credentials grant: `POST /aad/{tenant}/oauth2/v2.0/token`.
-//! Authenticates with a client secret or a federated client assertion, requires a single `.default` scope, and
+//! Authenticates with a client secret, a federated client assertion or a certificate's signed client assertion
+//! (verified in `identity/certificates.rs`), requires a single `.default` scope, and
 //! answers errors in AAD's JSON shape with the AADSTS codes the real service uses.
 
 use std::time::SystemTime;
@@ -148,7 +149,9 @@ fn issue_token(
     }
     let client_id = form.get("client_id").ok_or_else(|| missing("client_id"))?;
     let scope = form.get("scope").ok_or_else(|| missing("scope"))?;
-    let credential = client_credential(&form)?;
+    // A certificate's client assertion names this URL in `aud`: the endpoint as the client addressed it.
+    let token_endpoint = format!("{}/{tenant}/oauth2/v2.0/token", state.authority_host());
+    let credential = client_credential(&form, &token_endpoint)?;
     let resource = resource_of_scope(scope)?;
 
     let principal = match lock(&state.identity.directory).authenticate(tenant, client_id, &credential) {
@@ -174,6 +177,11 @@ fn issue_token(
                      secret value, not the client secret ID, for a secret added to app '{client_id}'."
                 ),
             ));
+        }
+        // Every assertion failure is `invalid_client` (401), as Entra answered in the reports each rule cites
+        // (identity/certificates.rs).
+        DirectoryAnswer::BadCertificateAssertion(rejection) => {
+            return Err(invalid_client(rejection.code, rejection.message));
         }
         DirectoryAnswer::NoMatchingAssertion => {
             return Err(invalid_client(
@@ -237,7 +245,7 @@ impl Form {
 }
 
 /// Exactly one of `client_secret` or `client_assertion` (with the jwt-bearer type).
-fn client_credential(form: &Form) -> Result<ClientCredential<'_>, AadError> {
+fn client_credential<'a>(form: &'a Form, token_endpoint: &'a str) -> Result<ClientCredential<'a>, AadError> {
     let secret = form.get("client_secret");
     let assertion = form.get("client_assertion");
     match (secret, assertion) {
@@ -248,7 +256,7 @@ fn client_credential(form: &Form) -> Result<ClientCredential<'_>, AadError> {
         )),
         (Some(secret), None) => Ok(ClientCredential::Secret(secret)),
         (None, Some(assertion)) => match form.get("client_assertion_type") {
-            Some(JWT_BEARER) => Ok(ClientCredential::Assertion(assertion)),
+            Some(JWT_BEARER) => Ok(ClientCredential::Assertion { assertion, token_endpoint, now: SystemTime::now() }),
             Some(other) => Err(bad_request(
                 "invalid_request",
                 7000216,

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, FixedOffset};
+use serde::Serialize;
 
 use crate::assets::{self, AssetRef, WorkspaceKey};
 use crate::azure::ml::models::{JobStatus, JobSummary};
@@ -80,6 +81,46 @@ impl Candidate {
     }
 }
 
+/// Why a job was left out of the scan: a stable code (the keys of `scan.excluded` in the report);
+/// [`Selection::reason`] words it for this run's config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Exclusion {
+    /// `jobType` is not `Pipeline`.
+    NotPipeline,
+    NoDisplayName,
+    /// The display name does not follow `{group}_{YYYYmmddHHMMSS}_{suffix}` (or the `--model_name_prefix`es).
+    NameMismatch,
+    /// A configured input is missing.
+    MissingInput,
+    /// A configured input is a literal, a path or anything but a data asset.
+    InputNotAsset,
+    /// A configured input reads another data asset (`sales_v2` for `sales`).
+    OtherAsset,
+}
+
+impl Exclusion {
+    pub const ALL: [Exclusion; 6] = [
+        Exclusion::NotPipeline,
+        Exclusion::NoDisplayName,
+        Exclusion::NameMismatch,
+        Exclusion::MissingInput,
+        Exclusion::InputNotAsset,
+        Exclusion::OtherAsset,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Exclusion::NotPipeline => "not_pipeline",
+            Exclusion::NoDisplayName => "no_display_name",
+            Exclusion::NameMismatch => "name_mismatch",
+            Exclusion::MissingInput => "missing_input",
+            Exclusion::InputNotAsset => "input_not_asset",
+            Exclusion::OtherAsset => "other_asset",
+        }
+    }
+}
+
 /// Accumulates the scan of the job list.
 #[derive(Debug)]
 pub struct Selection {
@@ -88,8 +129,8 @@ pub struct Selection {
     here: WorkspaceKey,
     pub seen: usize,
     pub in_scope: usize,
-    /// Jobs left out, counted by reason.
-    pub excluded: BTreeMap<String, usize>,
+    /// Jobs left out, counted by code.
+    pub excluded: BTreeMap<Exclusion, usize>,
     groups: BTreeMap<String, Candidate>,
 }
 
@@ -115,34 +156,31 @@ impl Selection {
                     }
                 }
             }
-            Err(reason) => *self.excluded.entry(reason).or_default() += 1,
+            Err(why) => *self.excluded.entry(why).or_default() += 1,
         }
     }
 
-    fn candidate(&self, job: &JobSummary) -> Result<Candidate, String> {
+    fn candidate(&self, job: &JobSummary) -> Result<Candidate, Exclusion> {
         let p = &job.properties;
         if p.job_type.as_deref().is_some_and(|t| !t.eq_ignore_ascii_case("Pipeline")) {
-            return Err("not a pipeline job".to_string());
+            return Err(Exclusion::NotPipeline);
         }
         let Some(display_name) = p.display_name.as_deref() else {
-            return Err("no display name".to_string());
+            return Err(Exclusion::NoDisplayName);
         };
         let Some((group, stamp)) = self.pattern.parse(display_name) else {
-            return Err(format!("display name does not match {}", self.pattern.describe()));
+            return Err(Exclusion::NameMismatch);
         };
         let mut input_versions = Vec::with_capacity(self.bindings.len());
         for binding in &self.bindings {
             let Some(input) = p.inputs.get(&binding.input_name) else {
-                return Err(format!("no input named {}", binding.input_name));
+                return Err(Exclusion::MissingInput);
             };
             let Some(reference) = input.uri.as_deref().and_then(assets::parse) else {
-                return Err(format!("input {} is not a data asset", binding.input_name));
+                return Err(Exclusion::InputNotAsset);
             };
             if !reference.same_asset(&binding.asset, &self.here) {
-                return Err(format!(
-                    "input {} reads another data asset than {}",
-                    binding.input_name, binding.asset.name
-                ));
+                return Err(Exclusion::OtherAsset);
             }
             input_versions.push(reference.exact_version().map(str::to_string));
         }
@@ -166,11 +204,40 @@ impl Selection {
         self.groups.values().cloned().collect()
     }
 
+    /// An exclusion in words, for this config (its inputs, assets and name pattern); beside the code in the report.
+    pub fn reason(&self, why: Exclusion) -> String {
+        let inputs: Vec<&str> = self.bindings.iter().map(|b| b.input_name.as_str()).collect();
+        let one = inputs.len() == 1;
+        match why {
+            Exclusion::NotPipeline => "not a pipeline job".to_string(),
+            Exclusion::NoDisplayName => "no display name".to_string(),
+            Exclusion::NameMismatch => format!("display name does not match {}", self.pattern.describe()),
+            Exclusion::MissingInput if one => format!("no input named {}", inputs[0]),
+            Exclusion::MissingInput => format!("lacks one of the inputs {}", inputs.join(", ")),
+            Exclusion::InputNotAsset if one => format!("input {} is not a data asset", inputs[0]),
+            Exclusion::InputNotAsset => format!("one of the inputs {} is not a data asset", inputs.join(", ")),
+            Exclusion::OtherAsset => {
+                let wanted: Vec<String> = self
+                    .bindings
+                    .iter()
+                    .map(|b| format!("input {} reads another data asset than {}", b.input_name, b.asset.name))
+                    .collect();
+                wanted.join(", or ")
+            }
+        }
+    }
+
+    /// The sentence for each exclusion that occurred, keyed by code (`scan.exclusionReasons`).
+    pub fn exclusion_reasons(&self) -> BTreeMap<Exclusion, String> {
+        self.excluded.keys().map(|&why| (why, self.reason(why))).collect()
+    }
+
     /// Why nothing (or some jobs) were left out, for the "no job in scope" message.
     pub fn explain(&self) -> String {
         let mut text = format!("{} pipeline jobs seen, {} in scope", self.seen, self.in_scope);
         if !self.excluded.is_empty() {
-            let reasons: Vec<String> = self.excluded.iter().map(|(r, n)| format!("{n} × {r}")).collect();
+            let reasons: Vec<String> =
+                self.excluded.iter().map(|(&why, n)| format!("{n} × {} ({})", self.reason(why), why.code())).collect();
             text.push_str("; left out: ");
             text.push_str(&reasons.join("; "));
         }
@@ -197,6 +264,32 @@ pub enum ResubmitReason {
     Forced,
     /// It reads the target version but ended without success (a rerun after a failed training retries it).
     PreviousFailed(String),
+}
+
+impl Decision {
+    /// The decision as a stable code (`reasonCode` in the report).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Decision::UpToDate => "up_to_date",
+            Decision::WatchExisting => "running",
+            Decision::Resubmit(ResubmitReason::NewVersion) => "new_version",
+            Decision::Resubmit(ResubmitReason::Forced) => "forced",
+            Decision::Resubmit(ResubmitReason::PreviousFailed(_)) => "previous_failed",
+        }
+    }
+
+    /// The decision in words (`reason` in the report).
+    pub fn reason(&self) -> String {
+        match self {
+            Decision::UpToDate => "already on the target version and completed".to_string(),
+            Decision::WatchExisting => "already on the target version and still running".to_string(),
+            Decision::Resubmit(ResubmitReason::NewVersion) => "reads an older version".to_string(),
+            Decision::Resubmit(ResubmitReason::Forced) => "--force".to_string(),
+            Decision::Resubmit(ResubmitReason::PreviousFailed(s)) => {
+                format!("already on the target version but ended {s}; retrying")
+            }
+        }
+    }
 }
 
 pub fn decide(candidate: &Candidate, target: &str, force: bool) -> Decision {
@@ -317,10 +410,30 @@ mod tests {
         assert_eq!((s.seen, s.in_scope), (8, 4));
         let explained = s.explain();
         assert!(explained.starts_with("8 pipeline jobs seen, 4 in scope"), "{explained}");
-        assert!(explained.contains("1 × input training_data reads another data asset than sales"));
+        assert!(explained.contains("1 × input training_data reads another data asset than sales (other_asset)"));
         assert!(explained.contains("1 × display name does not match"));
-        assert!(explained.contains("1 × no input named training_data"));
-        assert!(explained.contains("1 × input training_data is not a data asset"));
+        assert!(explained.contains("1 × no input named training_data (missing_input)"));
+        assert!(explained.contains("1 × input training_data is not a data asset (input_not_asset)"));
+        let counted: Vec<(Exclusion, usize)> = s.excluded.iter().map(|(&k, &v)| (k, v)).collect();
+        assert_eq!(
+            counted,
+            vec![
+                (Exclusion::NameMismatch, 1),
+                (Exclusion::MissingInput, 1),
+                (Exclusion::InputNotAsset, 1),
+                (Exclusion::OtherAsset, 1)
+            ]
+        );
+        // Codes are the keys on the wire; the sentences sit beside them under the same codes.
+        assert_eq!(
+            serde_json::to_value(&s.excluded).unwrap(),
+            serde_json::json!({"name_mismatch": 1, "missing_input": 1, "input_not_asset": 1, "other_asset": 1})
+        );
+        let reasons = serde_json::to_value(s.exclusion_reasons()).unwrap();
+        assert_eq!(reasons["other_asset"], "input training_data reads another data asset than sales");
+        for why in Exclusion::ALL {
+            assert_eq!(serde_json::to_value(why).unwrap(), why.code());
+        }
     }
 
     #[test]
@@ -340,6 +453,11 @@ mod tests {
         ));
         assert_eq!(s.newest_per_group().len(), 1);
         assert_eq!(s.excluded.values().sum::<usize>(), 1);
+        assert_eq!(
+            s.reason(Exclusion::OtherAsset),
+            "input train reads another data asset than sales, or input test reads another data asset than sales-uri"
+        );
+        assert_eq!(s.reason(Exclusion::MissingInput), "lacks one of the inputs train, test");
     }
 
     #[test]

@@ -5,10 +5,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
 
 use crate::azure::ml::MlClient;
 use crate::azure::ml::models::JobStatus;
+use crate::clock::Clock;
 use crate::error::Error;
 use crate::shutdown::Shutdown;
 
@@ -21,22 +23,27 @@ pub const MAX_CONCURRENT_POLLS: usize = 64;
 pub struct Watched {
     pub job_id: String,
     pub status: Option<JobStatus>,
-    /// When drift started watching (submission or adoption).
-    pub since: Instant,
-    /// When drift first saw it terminal.
-    pub finished: Option<Instant>,
+    /// When drift started watching (submission or adoption), by the session's clock.
+    pub since: DateTime<Utc>,
+    /// When drift first saw it terminal, by the session's clock.
+    pub finished: Option<DateTime<Utc>>,
     /// The last polling error, cleared by the next successful poll.
     pub last_error: Option<String>,
 }
 
 impl Watched {
-    pub fn new(job_id: String, status: Option<JobStatus>) -> Watched {
-        let finished = status.as_ref().filter(|s| s.is_terminal()).map(|_| Instant::now());
-        Watched { job_id, status, since: Instant::now(), finished, last_error: None }
+    pub fn new(job_id: String, status: Option<JobStatus>, now: DateTime<Utc>) -> Watched {
+        let finished = status.as_ref().filter(|s| s.is_terminal()).map(|_| now);
+        Watched { job_id, status, since: now, finished, last_error: None }
     }
 
     pub fn is_terminal(&self) -> bool {
         self.status.as_ref().is_some_and(JobStatus::is_terminal)
+    }
+
+    /// From the start of the watch to the first terminal status seen; `None` while it runs.
+    pub fn duration(&self) -> Option<Duration> {
+        self.finished.map(|f| (f - self.since).to_std().unwrap_or_default())
     }
 }
 
@@ -52,6 +59,7 @@ pub enum WaitEnd {
 /// layer's own retries) are logged and the job is polled again next cycle.
 pub async fn wait_all(
     ml: &MlClient,
+    clock: &Clock,
     jobs: &mut [Watched],
     delay: Duration,
     timeout: Duration,
@@ -63,7 +71,7 @@ pub async fn wait_all(
     loop {
         // Raced against the deadline: a server that never answers a poll must not hold the run past
         // refreshTimeout (the HTTP layer's own timeouts and retries could take minutes).
-        if tokio::time::timeout_at(deadline, poll_once(ml, jobs)).await.is_err() {
+        if tokio::time::timeout_at(deadline, poll_once(ml, clock, jobs)).await.is_err() {
             tracing::warn!(target: "drift::retrainer", "a status poll was still unanswered at refreshTimeout");
             return WaitEnd::TimedOut;
         }
@@ -85,7 +93,7 @@ pub async fn wait_all(
 }
 
 /// One cycle: GET every unfinished job concurrently.
-pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
+pub async fn poll_once(ml: &MlClient, clock: &Clock, jobs: &mut [Watched]) {
     let pending: Vec<(usize, String)> =
         jobs.iter().enumerate().filter(|(_, j)| !j.is_terminal()).map(|(i, j)| (i, j.job_id.clone())).collect();
     let cycle_started = Instant::now();
@@ -117,7 +125,7 @@ pub async fn poll_once(ml: &MlClient, jobs: &mut [Watched]) {
             Ok(status) => {
                 job.last_error = None;
                 if status.as_ref().is_some_and(JobStatus::is_terminal) && job.finished.is_none() {
-                    job.finished = Some(Instant::now());
+                    job.finished = Some(clock.now());
                 }
                 job.status = status;
             }
@@ -169,11 +177,14 @@ mod tests {
 
     #[test]
     fn summary_counts_each_status() {
-        let mut a = Watched::new("a".into(), Some(JobStatus::Running));
-        let b = Watched::new("b".into(), Some(JobStatus::Completed));
-        let c = Watched::new("c".into(), Some(JobStatus::Running));
-        let d = Watched::new("d".into(), Some(JobStatus::Other("Hibernating".into())));
+        let now = DateTime::<Utc>::UNIX_EPOCH;
+        let mut a = Watched::new("a".into(), Some(JobStatus::Running), now);
+        let b = Watched::new("b".into(), Some(JobStatus::Completed), now);
+        let c = Watched::new("c".into(), Some(JobStatus::Running), now);
+        let d = Watched::new("d".into(), Some(JobStatus::Other("Hibernating".into())), now);
         assert!(b.is_terminal() && b.finished.is_some());
+        assert_eq!(b.duration(), Some(Duration::ZERO));
+        assert_eq!(a.duration(), None);
         assert!(!d.is_terminal());
         a.last_error = Some("503".into());
         assert_eq!(
