@@ -88,7 +88,12 @@ def read_secrets(dbutils, args):
     Raises DriftError (exit code 3) naming the scope and the key when the scope or a required key is missing."""
     pairs = [arg.split("=", 1) if "=" in arg else (arg, nxt) for arg, nxt in zip(args, [*args[1:], None])]
     scope = ([value for flag, value in pairs if flag in ("--vault_name", "--vault-name")] or [None])[-1]
-    if dbutils is None or not scope or (os.environ.get("AZURE_CLIENT_ID") and os.environ.get("AZURE_CLIENT_SECRET")):
+    # The environment's own service principal wins, as in drift itself: a client secret, or a certificate
+    # (AZURE_CLIENT_CERTIFICATE_PATH, e.g. a file on a Unity Catalog volume) with its client id.
+    has_principal = os.environ.get("AZURE_CLIENT_ID") and (
+        os.environ.get("AZURE_CLIENT_SECRET") or os.environ.get("AZURE_CLIENT_CERTIFICATE_PATH")
+    )
+    if dbutils is None or not scope or has_principal:
         return {}
     found = {}
     for var, key in PRINCIPAL_KEYS:

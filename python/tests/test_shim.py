@@ -193,6 +193,19 @@ def test_secret_scope_failure_prints_one_short_traceback(tmp_path):
     assert "'kv-prod'" in last and "'ApplicationID'" in last and "s3cr3t-value" not in run.stderr
 
 
+def test_an_environment_certificate_wins_over_the_secret_scope(fake_drift, databricks, monkeypatch):
+    # A certificate service principal (AZURE_CLIENT_CERTIFICATE_PATH, e.g. on a Unity Catalog volume): the shim
+    # must not put the scope's client secret beside it, or drift would use the secret instead.
+    monkeypatch.setenv("AZURE_CLIENT_ID", "from-cluster-env")
+    monkeypatch.setenv("AZURE_CLIENT_CERTIFICATE_PATH", "/Volumes/main/drift/certs/sp.pem")
+    databricks.secrets({SCOPE: PRINCIPAL})
+    assert shim.spark_job(LEGACY_ARGS) == 0
+    assert databricks.calls("secrets.get") == []
+    env = credentials_in(fake_drift.call())
+    assert "AZURE_CLIENT_SECRET" not in env
+    assert env["AZURE_CLIENT_CERTIFICATE_PATH"] == "/Volumes/main/drift/certs/sp.pem"
+
+
 def test_environment_credentials_win_over_the_secret_scope(fake_drift, databricks, monkeypatch):
     # The spark_env_vars variant: {{secrets/<scope>/<key>}} references already set the variables.
     monkeypatch.setenv("AZURE_CLIENT_ID", "from-cluster-env")
