@@ -162,6 +162,16 @@ impl Error {
         text
     }
 
+    /// The HTTP answer behind this error, if one is: the error itself, or the cause that advice wraps.
+    pub fn http_cause(&self) -> Option<&HttpError> {
+        match self {
+            Error::Http(h) => Some(h),
+            Error::Rejected { cause, .. } => Some(cause),
+            Error::Auth(a) => a.cause.as_deref(),
+            _ => None,
+        }
+    }
+
     /// This error in the terms a token provider or request signer reports to the HTTP layer.
     pub fn into_credential_error(self) -> CredentialError {
         match self {

@@ -21,7 +21,7 @@ use crate::azure::ml::data::Written;
 use crate::azure::ml::models::JobStatus;
 use crate::config::{ConfigError, RetrainerParams};
 use crate::error::{Error, ExitStatus};
-use crate::http::{HttpError, HttpErrorKind};
+use crate::http::HttpErrorKind;
 use crate::output::{Outcome, Report};
 
 /// Polling interval while following a cancel's `Location`.
@@ -262,28 +262,10 @@ struct SubmitCtx<'a> {
     inputs: &'a [(String, String)],
 }
 
-/// The HTTP failure behind an error, if one is (for its full URL in the debug log).
-fn http_cause(e: &Error) -> Option<&HttpError> {
-    if let Error::Http(h) = e {
-        return Some(h);
-    }
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        if let Some(h) = cause.downcast_ref::<HttpError>() {
-            return Some(h);
-        }
-        if let Some(h) = cause.downcast_ref::<Box<HttpError>>() {
-            return Some(h);
-        }
-        source = cause.source();
-    }
-    None
-}
-
 /// What kind of failure an HTTP error was, in a few words for the closing summary: the status and Azure's code
 /// (`HTTP 400 UserError`), or what became of the connection (`timed out`).
 fn brief(e: &Error) -> Option<String> {
-    let h = http_cause(e)?;
+    let h = e.http_cause()?;
     let parts: Vec<String> = [h.status.map(|s| format!("HTTP {s}")), h.code.clone()].into_iter().flatten().collect();
     if !parts.is_empty() {
         return Some(parts.join(" "));
@@ -326,7 +308,7 @@ async fn submit(ctx: &SubmitCtx<'_>, mut outcome: GroupOutcome) -> GroupOutcome 
                 target: "drift::retrainer",
                 group = %c.group,
                 job = %id,
-                url = http_cause(&e).map(|h| h.url.as_str()).unwrap_or(""),
+                url = e.http_cause().map(|h| h.url.as_str()).unwrap_or(""),
                 "submission failed: {}",
                 e.chain()
             );
@@ -420,6 +402,7 @@ async fn cancel_unfinished(ml: &MlClient, groups: &[GroupOutcome]) -> Vec<String
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::http::HttpError;
 
     #[test]
     fn the_closing_summary_names_each_http_failure_in_a_few_words() {
@@ -433,7 +416,7 @@ mod tests {
         // Behind advice, as a `#[source]`: still found, and its URL kept for the debug log.
         let rejected = Error::Rejected { message: "check dataAssets".into(), cause: Box::new(refused) };
         assert_eq!(brief(&rejected).as_deref(), Some("HTTP 400 UserError"));
-        assert_eq!(http_cause(&rejected).map(|h| h.url.as_str()), Some(url));
+        assert_eq!(rejected.http_cause().map(|h| h.url.as_str()), Some(url));
         let slow = HttpError::new("PUT", url, HttpErrorKind::Timeout, "no answer in 300 s");
         assert_eq!(brief(&Error::Http(Box::new(slow))).as_deref(), Some("timed out"));
         assert_eq!(brief(&Error::Failed("base job gone".into())), None);
