@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds drift-launcher.jar for Databricks `spark_jar_task`s (no Python on the cluster): the class drift.Launcher,
-# compiled with the JDK's javac for Java 8, plus the static Linux drift binary as a resource.
+# compiled with the JDK's javac for Java 8, plus the static Linux drift binary as a resource, and that binary's man
+# pages and shell completions (scripts/cli-docs.sh) under drift/docs/ in the jar: drift/docs/drift.1 (and
+# drift-<command>.1), drift/docs/completions/{drift.bash,_drift,drift.fish,_drift.ps1,drift.elv}. Read one with
+# `unzip -p drift-launcher.jar drift/docs/drift.1 | man -l -`.
 #
 #   scripts/build-jar.sh [--out DIR] [--binary PATH]     (default DIR: dist/)
 #
@@ -39,6 +42,10 @@ mkdir -p "$work/classes/drift/bin"
 # Java 8 bytecode: the oldest JVM a Databricks LTS runtime still runs.
 javac --release 8 -Xlint:all -Werror -d "$work/classes" "$ROOT/jvm/src/drift/Launcher.java" >&2
 cp "$BINARY" "$work/classes/drift/bin/drift-x86_64-unknown-linux-musl"
+"$ROOT/scripts/cli-docs.sh" "$BINARY" "$work/docs" >/dev/null
+mkdir -p "$work/classes/drift/docs"
+cp "$work"/docs/man/*.1 "$work/classes/drift/docs/"
+cp -r "$work/docs/completions" "$work/classes/drift/docs/completions"
 cat > "$work/MANIFEST.MF" <<EOF
 Main-Class: drift.Launcher
 Implementation-Title: drift
@@ -47,6 +54,11 @@ EOF
 jar="$OUT/drift-launcher.jar"
 rm -f "$jar"
 (cd "$work" && jar cfm "$jar" MANIFEST.MF -C classes .) >&2
+listing="$(jar tf "$jar")"
+for f in drift/docs/drift.1 drift/docs/completions/drift.bash drift/docs/completions/_drift \
+  drift/docs/completions/drift.fish drift/docs/completions/_drift.ps1; do
+  grep -qx "$f" <<<"$listing" || fail "$jar has no $f"
+done
 echo "build-jar.sh: built $jar (drift $version)" >&2
 echo "JAR $jar"
 echo "JAR_BYTES $(stat -c %s "$jar")"

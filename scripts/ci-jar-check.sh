@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # CI check of the JVM launcher jar for Databricks spark_jar_tasks (.ci/run calls it). Steps, each timed:
 #   1 jar        scripts/build-jar.sh (static musl binary + drift.Launcher, javac --release 8)
-#   2 help       java -cp drift-launcher.jar drift.Launcher --help
-#   3 api        jvm/test/drift/LauncherCheck.java: extracted once, 0700, exceptions carry code, meaning and
+#   2 docs       the jar carries the binary's man pages and completions under drift/docs/, and every page renders;
+#                when step 1 ran, the static tarball beside it holds drift, drift.1, completions/, README.md and
+#                LICENSE, and its drift is the jar's
+#   3 help       java -cp drift-launcher.jar drift.Launcher --help
+#   4 api        jvm/test/drift/LauncherCheck.java: extracted once, 0700, exceptions carry code, meaning and
 #                stderr, a drift killed by SIGKILL reads as such, and the extraction falls back past an unusable
 #                DRIFT_BINARY_DIR and a java.io.tmpdir on a real noexec tmpfs (mounted when run as root;
 #                DRIFT_REQUIRE_NOEXEC=1 fails the step if it cannot be mounted) and fails naming every place
-#   4 sandbox    registrator, then retrainer without --data_asset_version (a JAR task has no task values: it
+#   5 sandbox    registrator, then retrainer without --data_asset_version (a JAR task has no task values: it
 #                resolves the newest common version itself), both through the jar against drift-sandbox seeded
 #                from tests/fixtures/deploy/seed.json, credentials in the environment as spark_env_vars set them
 #
@@ -41,6 +44,40 @@ build_jar() { local out; out="$("$ROOT/scripts/build-jar.sh" --out "$WORK/dist")
 
 # The JVM in a clean environment plus NAME=VALUE arguments, as a cluster's spark_env_vars would set them.
 launcher() { env -i PATH=/usr/bin:/bin HOME="$WORK" LANG=C.UTF-8 "$@"; }
+
+docs_check() {
+  local listing f
+  listing="$(jar tf "$JAR")"
+  for f in drift/docs/drift.1 drift/docs/completions/drift.bash drift/docs/completions/_drift \
+    drift/docs/completions/drift.fish drift/docs/completions/_drift.ps1 drift/docs/completions/drift.elv; do
+    grep -qx "$f" <<<"$listing" || fail "the jar has no $f"
+  done
+  mkdir -p "$WORK/jar-docs"
+  (cd "$WORK/jar-docs" && jar xf "$JAR" drift/docs)
+  bash -n "$WORK/jar-docs/drift/docs/completions/drift.bash" || fail "the jar's bash completion is not valid bash"
+  if command -v man >/dev/null 2>&1; then
+    for f in "$WORK"/jar-docs/drift/docs/*.1; do
+      MANWIDTH=80 man -l "$f" >/dev/null 2>"$WORK/man.err" || fail "man -l $f failed: $(cat "$WORK/man.err")"
+    done
+  fi
+  # The tarball build-static.sh wrote beside the jar in step 1 (absent when --jar reused a built jar).
+  local tarballs=("$WORK"/dist/drift-*-x86_64-unknown-linux-musl.tar.gz)
+  if [ -e "${tarballs[0]}" ]; then
+    local tarball="${tarballs[0]}" name
+    name="$(basename "$tarball" .tar.gz)"
+    listing="$(tar -tzf "$tarball")"
+    for f in drift drift.1 completions/drift.bash completions/_drift completions/drift.fish completions/_drift.ps1 \
+      completions/drift.elv README.md LICENSE; do
+      grep -qx "$name/$f" <<<"$listing" || fail "$(basename "$tarball") has no $name/$f"
+    done
+    mkdir -p "$WORK/tarball"
+    tar -xzf "$tarball" -C "$WORK/tarball"
+    (cd "$WORK/jar-docs" && jar xf "$JAR" drift/bin/drift-x86_64-unknown-linux-musl)
+    cmp -s "$WORK/tarball/$name/drift" "$WORK/jar-docs/drift/bin/drift-x86_64-unknown-linux-musl" \
+      || fail "the tarball's drift is not the jar's"
+    echo "ci-jar-check.sh: $(basename "$tarball"): $(wc -l <<<"$listing") entries" >&2
+  fi
+}
 
 help_check() {
   local out
@@ -85,6 +122,7 @@ sandbox() {
 }
 
 if [ -z "$JAR" ]; then step jar build_jar; fi
+step docs docs_check
 step help help_check
 step api api_check
 if [ "$SKIP_SANDBOX" = 0 ]; then step sandbox sandbox; fi

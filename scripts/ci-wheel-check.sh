@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
 # CI check of the Databricks wheel (.ci/run calls it). Steps, each timed:
 #   1 tools      maturin, zig, pytest, ruff from PyPI into .ci/cache/deploy-venv (scripts/deploy-tools.sh)
-#   2 lint       ruff format --check and ruff check on python/; shellcheck on scripts/ when installed
-#   3 pytest     the shim's unit tests (fake binary, fake dbutils)
-#   4 wheel      scripts/build-wheel.sh: manylinux2014 tag, entry point, GLIBC <= 2.17
-#   5 install    the wheel into a fresh venv
-#   6 lookup     python_wheel_task's lookup: entry point `spark_job` by name in any group, and the
+#   2 lint       ruff format --check and ruff check on python/ and scripts/; shellcheck on scripts/ when installed
+#   3 pytest     the shim's unit tests (fake binary, fake dbutils) and the example bundles' schema checks
+#   4 wheel      scripts/build-wheel.sh: manylinux2014 tag, entry point, GLIBC <= 2.17, completions + man pages
+#   5 metadata   the wheel's METADATA is the PyPI page: python/README.md as text/markdown, project URLs,
+#                classifiers; every link absolute, every repository link naming a file that exists, every
+#                Databricks reference escaped
+#   6 install    the wheel into a fresh venv; the completions and man pages land under <venv>/share/, `man drift`
+#                finds the page through the venv's bin/ on PATH, and every page renders
+#   7 lookup     python_wheel_task's lookup: entry point `spark_job` by name in any group, and the
 #                `drift.spark_job()` fallback, resolve to the same shim
-#   7 help       `spark_job --help` (the launcher on PATH) and the same through the task's lookup, and
+#   8 help       `spark_job --help` (the launcher on PATH) and the same through the task's lookup, and
 #                the shim's exit-code table (drift._databricks.EXIT_CODES) is the one `spark_job --help` lists
-#   8 sandbox    registrator, registrator again (unchanged), retrainer, a run with a wrong secret and one whose
+#   9 sandbox    registrator, registrator again (unchanged), retrainer, a run with a wrong secret and one whose
 #                scope lacks ApplicationID, each as python_wheel_task runs them, through the shim with the fake
 #                dbutils, against drift-sandbox seeded from tests/fixtures/deploy/seed.json; asserts
 #                data_asset_version reached taskValues.set and each failure's DriftError
@@ -44,10 +48,11 @@ source "$ROOT/scripts/check-lib.sh"
 tools() { TOOLS="$("$ROOT/scripts/deploy-tools.sh")"; }
 
 lint() {
-  "$TOOLS/ruff" format --check "$ROOT/python"
-  "$TOOLS/ruff" check "$ROOT/python"
+  "$TOOLS/ruff" format --check "$ROOT/python" "$ROOT/scripts"
+  "$TOOLS/ruff" check "$ROOT/python" "$ROOT/scripts"
   if command -v shellcheck >/dev/null 2>&1; then
-    (cd "$ROOT" && shellcheck -x scripts/build-*.sh scripts/ci-*-check.sh scripts/check-lib.sh scripts/deploy-tools.sh)
+    (cd "$ROOT" && shellcheck -x scripts/build-*.sh scripts/ci-*-check.sh scripts/check-lib.sh scripts/deploy-tools.sh \
+      scripts/cli-docs.sh)
   else
     echo "ci-wheel-check.sh: shellcheck not installed; skipped" >&2
   fi
@@ -58,11 +63,86 @@ unit_tests() { (cd "$ROOT" && "$TOOLS/pytest" -q python/tests); }
 # The build's stdout is echoed to our inherited stderr (not `tee /dev/stderr`, which reopens a log file truncated).
 build_wheel() { local out; out="$("$ROOT/scripts/build-wheel.sh" --out "$WORK/dist")"; printf '%s\n' "$out" >&2; WHEEL="$(printf '%s\n' "$out" | sed -n 's/^WHEEL //p')"; }
 
+# The PyPI page is the wheel's METADATA: python/README.md, as Markdown, with links that resolve off the repository.
+metadata() {
+  python3 - "$WHEEL" "$ROOT" <<'EOF'
+import pathlib, re, sys, zipfile
+from email.parser import HeaderParser
+
+wheel, root = sys.argv[1], pathlib.Path(sys.argv[2])
+REPO = "https://github.com/drift-mlops/drift"
+with zipfile.ZipFile(wheel) as w:
+    name = next(n for n in w.namelist() if n.endswith(".dist-info/METADATA"))
+    meta = HeaderParser().parsestr(w.read(name).decode("utf-8"))
+problems = []
+body = meta.get_payload()
+readme = (root / "python/README.md").read_text(encoding="utf-8")
+if body.strip() != readme.strip():
+    problems.append("the description is not python/README.md")
+if not (meta["Description-Content-Type"] or "").startswith("text/markdown"):
+    problems.append(f"Description-Content-Type is {meta['Description-Content-Type']!r}, not text/markdown")
+urls = dict(u.split(", ", 1) for u in meta.get_all("Project-URL") or [])
+for label in ("Homepage", "Documentation", "Repository", "Issues"):
+    if not urls.get(label, "").startswith(REPO):
+        problems.append(f"no Project-URL {label} under {REPO}: {urls}")
+classifiers = meta.get_all("Classifier") or []
+for c in ("Programming Language :: Python :: 3", "Operating System :: POSIX :: Linux"):
+    if c not in classifiers:
+        problems.append(f"classifier {c!r} missing: {classifiers}")
+for needle in ("python_wheel_task", "package_name: drift", "entry_point: spark_job",
+               "{{tasks.`training-dataset-registrator`.values.data_asset_version}}"):
+    if needle not in body:
+        problems.append(f"the page does not show {needle}")
+# Links: the Markdown [text](target) ones and the project URLs. On PyPI only absolute links resolve.
+links = re.findall(r"\]\(([^)\s]+)\)", body)
+for target in links + list(urls.values()):
+    if not target.startswith("https://"):
+        problems.append(f"link {target!r} is not an absolute https URL: it breaks on PyPI")
+    elif target.startswith(REPO + "/blob/main/"):
+        path = target[len(REPO + "/blob/main/"):].split("#")[0]
+        if not (root / path).is_file():
+            problems.append(f"link {target} names {path}, which is not in the repository")
+    elif target not in (REPO, REPO + "/issues"):
+        problems.append(f"link {target} points outside the repository; check it resolves, then allow it here")
+# Databricks references: identifiers other than letters, digits and _ in backticks (docs/deploy-databricks.md).
+for ref in re.findall(r"(?<!\$)\{\{([^{}]*)\}\}", body):
+    if ref.startswith("secrets/"):
+        continue
+    parts = re.findall(r"`[^`]+`|[^.]+", ref)
+    if not all(re.fullmatch(r"[A-Za-z0-9_]+|`[^`]+`", p) for p in parts):
+        problems.append(f"unescaped Databricks reference {{{{{ref}}}}}")
+if problems:
+    sys.exit("METADATA problems:\n  " + "\n  ".join(problems))
+print(f"ci-wheel-check.sh: METADATA: {len(body)} characters of description, {len(links)} links, "
+      f"{len(urls)} project URLs, {len(classifiers)} classifiers", file=sys.stderr)
+EOF
+}
+
 install_wheel() {
   python3 -m venv "$WORK/venv"
   "$WORK/venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index --no-deps "$WHEEL"
   [ -x "$WORK/venv/bin/drift" ] || fail "the wheel installed no drift binary"
   [ -x "$WORK/venv/bin/spark_job" ] || fail "the wheel installed no spark_job launcher"
+  # The wheel's data files land in the environment's root (its `data` install path).
+  local share="$WORK/venv/share" f
+  for f in man/man1/drift.1 bash-completion/completions/drift zsh/site-functions/_drift \
+    fish/vendor_completions.d/drift.fish drift/completions/_drift.ps1; do
+    [ -s "$share/$f" ] || fail "the wheel installed no $share/$f"
+  done
+  bash -n "$share/bash-completion/completions/drift" || fail "the installed bash completion is not valid bash"
+  grep -q '^#compdef drift' "$share/zsh/site-functions/_drift" || fail "the installed zsh completion has no #compdef"
+  if command -v man >/dev/null 2>&1; then
+    # man-db maps each PATH entry DIR/bin to DIR/share/man: with the venv on PATH, `man drift` finds its page.
+    local found
+    found="$(env -i PATH="$WORK/venv/bin:/usr/bin:/bin" man -w drift 2>&1)" || true
+    [ "$found" = "$share/man/man1/drift.1" ] || fail "man -w drift found '$found', not the venv's page"
+    for f in "$share"/man/man1/*.1; do
+      MANWIDTH=80 man -l "$f" >/dev/null 2>"$WORK/man.err" || fail "man -l $f failed: $(cat "$WORK/man.err")"
+    done
+    echo "ci-wheel-check.sh: $(find "$share/man/man1" -name '*.1' | wc -l) man pages render; man drift finds $found" >&2
+  else
+    echo "ci-wheel-check.sh: man not installed; the man page lookup was not checked" >&2
+  fi
 }
 
 # What the task runs: python wheel_task.py drift spark_job PARAMETERS..., in a clean environment.
@@ -172,6 +252,7 @@ step tools tools
 step lint lint
 step pytest unit_tests
 if [ -z "$WHEEL" ]; then step wheel build_wheel; fi
+step metadata metadata
 step install install_wheel
 step lookup lookup
 step help help_check
