@@ -1,10 +1,14 @@
-//! Pipeline benchmarks (not tests): the release `drift` binary against the in-process sandbox, timed from the
-//! outside with `/usr/bin/time -v` (wall time, peak RSS) and counted by the sandbox (requests). Run it with
-//! `scripts/bench.sh`, which builds the binaries and prints the tables that go into docs/performance.md.
+//! Pipeline benchmarks (not tests): the shipped (`dist` profile) `drift` binary against the in-process sandbox,
+//! timed from the outside with `/usr/bin/time -v` (wall time, peak RSS) and counted by the sandbox (requests). Run
+//! it with `scripts/bench.sh`, which builds the binaries and prints the tables that go into docs/performance.md.
 //!
-//! Environment: `DRIFT_BENCH_BIN` (the drift binary; default target/release/drift), `DRIFT_BENCH_PYTHON` (a
+//! Sections: `registrator`, `plan`, `polling`, `fanout` (one drift process per table, N tables in sequence and all
+//! at once, as a Databricks For each runs them). All run by default; name some to run only those:
+//! `cargo bench --bench pipelines -- fanout`.
+//!
+//! Environment: `DRIFT_BENCH_BIN` (the drift binary; default target/dist/drift), `DRIFT_BENCH_PYTHON` (a
 //! Python with azure-ai-ml installed, for the SDK comparison; skipped with a note when unset), `DRIFT_BENCH_JOBS`
-//! (default 100000).
+//! (default 100000), `DRIFT_BENCH_TABLES` (the fan-out's table counts, default `1,10,50`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -32,22 +36,32 @@ struct Measured {
 fn drift_bin() -> PathBuf {
     std::env::var_os("DRIFT_BENCH_BIN")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/drift"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/dist/drift"))
 }
 
-/// Runs drift under `/usr/bin/time -v` with the sandbox's environment.
-fn measure(sb: &Sandbox, args: &[&str]) -> Measured {
+/// The environment a drift run gets: the sandbox's endpoints and the service principal.
+fn drift_env(sb: &Sandbox) -> HashMap<String, String> {
     let mut env: HashMap<String, String> = sb.env().into_iter().collect();
     env.insert("AZURE_CLIENT_ID".into(), CLIENT_ID.into());
     env.insert("AZURE_CLIENT_SECRET".into(), CLIENT_SECRET.into());
     env.insert("AZURE_TENANT_ID".into(), TENANT.into());
+    env
+}
+
+/// Runs drift under `/usr/bin/time -v` with the sandbox's environment.
+fn measure(sb: &Sandbox, args: &[&str]) -> Measured {
+    measure_with(&drift_env(sb), args)
+}
+
+/// Runs drift under `/usr/bin/time -v` with the given environment only.
+fn measure_with(env: &HashMap<String, String>, args: &[&str]) -> Measured {
     let started = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-v")
         .arg(drift_bin())
         .args(args)
         .env_clear()
-        .envs(&env)
+        .envs(env)
         .output()
         .expect("/usr/bin/time runs (apt-get install time)");
     let wall = started.elapsed();
@@ -131,6 +145,16 @@ fn retrainer_config(dir: &Path) -> String {
     )
 }
 
+/// Version 3 of the generated jobs' asset: what `plan --data_asset_version 3` retrains on (drift checks it exists).
+fn add_target_version(sb: &Sandbox, ws: &WorkspaceRef) {
+    sb.add_data_version(
+        ws,
+        "sales",
+        "3",
+        json!({"dataType": "mltable", "dataUri": "azureml://datastores/workspaceblobstore/paths/sales/3/"}),
+    );
+}
+
 /// A bare HTTP walk of the job list: GET, read `nextLink`, repeat — the floor any client pays.
 fn bare_walk(sb: &Sandbox) -> (Duration, usize) {
     let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -212,6 +236,7 @@ fn retrainer_plan(jobs: usize, latency_ms: u64) {
         },
     );
     sb.set_jobs_page_size(100);
+    add_target_version(&sb, &ws);
     let dir = tempfile::tempdir().unwrap();
     let cfg = retrainer_config(dir.path());
     sb.clear_requests();
@@ -308,20 +333,149 @@ fn polling(groups: usize, latency_ms: u64) {
     );
 }
 
+/// Runs drift once per argument list, in sequence (`parallel` false) or all at once, each under `/usr/bin/time`;
+/// returns the wall time of the whole batch and every run's measurement.
+fn batch(env: &HashMap<String, String>, runs: &[Vec<String>], parallel: bool) -> (Duration, Vec<Measured>) {
+    let started = Instant::now();
+    let measured = if parallel {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = runs
+                .iter()
+                .map(|args| s.spawn(move || measure_with(env, &args.iter().map(String::as_str).collect::<Vec<_>>())))
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("a drift run")).collect()
+        })
+    } else {
+        runs.iter().map(|args| measure_with(env, &args.iter().map(String::as_str).collect::<Vec<_>>())).collect()
+    };
+    (started.elapsed(), measured)
+}
+
+/// One table row of the fan-out: batch wall time, per-run wall (median, max), peak RSS of one run, the sum of the
+/// runs' peaks (what N processes at once can hold), requests.
+fn fanout_row(
+    what: &str,
+    n: usize,
+    parallel: bool,
+    latency_ms: u64,
+    wall: Duration,
+    runs: &[Measured],
+    requests: usize,
+) {
+    for m in runs {
+        assert_eq!(m.code, 0, "{what}: a drift run failed:\n{}", m.stderr);
+    }
+    let mut walls: Vec<f64> = runs.iter().map(|m| m.wall.as_secs_f64()).collect();
+    walls.sort_by(f64::total_cmp);
+    let rss_max = runs.iter().map(|m| m.max_rss_kb).max().unwrap_or(0);
+    let rss_sum: u64 = runs.iter().map(|m| m.max_rss_kb).sum();
+    println!(
+        "| {what} | {n} | {} | {latency_ms} ms | {:.2} s | {:.2} s / {:.2} s | {} MB | {} MB | {requests} |",
+        if parallel { "all at once" } else { "in sequence" },
+        wall.as_secs_f64(),
+        walls[walls.len() / 2],
+        walls[walls.len() - 1],
+        rss_max / 1024,
+        rss_sum / 1024,
+    );
+}
+
+/// Many tables, one drift process per table (what a Databricks For each over examples/databricks-for-each.yml's
+/// per-table job runs): N first registrations in sequence and N more all at once, against one sandbox; then N
+/// retrainer plans over one workspace of `jobs` jobs, in sequence and all at once (each lists the whole workspace).
+fn fanout(tables: &[usize], jobs: usize, latency_ms: u64) {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/delta/small");
+    for &n in tables {
+        let (sb, _ws) = sandbox(latency_ms);
+        sb.add_storage_account("benchlake", "YmVuY2gtbGFrZS1rZXk=");
+        let dir = tempfile::tempdir().unwrap();
+        let configs: Vec<Vec<String>> = (0..2 * n)
+            .map(|i| {
+                let path = format!("delta/t{i:04}");
+                sb.add_directory("benchlake", "curated", &path, &fixture).unwrap();
+                let cfg = write(
+                    dir.path(),
+                    &format!("reg{i}.yaml"),
+                    &format!(
+                        "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: benchlake\n    containerName: curated\n    containerDataPath: {path}\n"
+                    ),
+                );
+                ["--output", "json", "run", "--config", &cfg].map(String::from).to_vec()
+            })
+            .collect();
+        let env = drift_env(&sb);
+        for (half, parallel) in [(&configs[..n], false), (&configs[n..], true)] {
+            sb.clear_requests();
+            let (wall, runs) = batch(&env, half, parallel);
+            fanout_row("registrator, first registration", n, parallel, latency_ms, wall, &runs, sb.requests().len());
+        }
+    }
+    let (sb, ws) = sandbox(latency_ms);
+    sb.generate_jobs(
+        &ws,
+        GenerateSpec {
+            jobs,
+            groups: 50,
+            asset: "sales".into(),
+            versions: vec!["1".into(), "2".into()],
+            ..GenerateSpec::default()
+        },
+    );
+    sb.set_jobs_page_size(100);
+    add_target_version(&sb, &ws);
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = retrainer_config(dir.path());
+    let env = drift_env(&sb);
+    let plan: Vec<String> =
+        ["--output", "json", "plan", "--config", &cfg, "--data_asset_version", "3"].map(String::from).to_vec();
+    for &n in &[1, 4] {
+        for parallel in [false, true] {
+            if n == 1 && parallel {
+                continue;
+            }
+            sb.clear_requests();
+            let (wall, runs) = batch(&env, &vec![plan.clone(); n], parallel);
+            let what = format!("retrainer plan, {jobs} jobs each");
+            fanout_row(&what, n, parallel, latency_ms, wall, &runs, sb.requests().len());
+        }
+    }
+}
+
 fn main() {
     // `cargo bench` passes --bench; `cargo test` builds benches only with --benches.
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return;
     }
-    assert!(drift_bin().exists(), "build the release binary first: cargo build --release (or scripts/bench.sh)");
+    let run = |section: &str| args.is_empty() || args.iter().any(|a| a == section);
+    assert!(drift_bin().exists(), "build the dist binary first: cargo build --profile dist (or scripts/bench.sh)");
     let jobs: usize = std::env::var("DRIFT_BENCH_JOBS").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    println!("\n### Registrator end to end\n\n| case | latency | wall | peak RSS | requests |\n|---|---|---|---|---|");
-    registrator(20);
-    println!(
-        "\n### Retrainer plan over a large workspace (pages of 100, 50 groups)\n\n| client | jobs | latency | wall | peak RSS | requests | overhead |\n|---|---|---|---|---|---|---|"
-    );
-    retrainer_plan(jobs, 0);
-    retrainer_plan(jobs, 20);
-    println!("\n### Polling\n\n| what | latency | requests | duration |\n|---|---|---|---|");
-    polling(50, 20);
+    if run("registrator") {
+        println!(
+            "\n### Registrator end to end\n\n| case | latency | wall | peak RSS | requests |\n|---|---|---|---|---|"
+        );
+        registrator(20);
+    }
+    if run("plan") {
+        println!(
+            "\n### Retrainer plan over a large workspace (pages of 100, 50 groups)\n\n| client | jobs | latency | wall | peak RSS | requests | overhead |\n|---|---|---|---|---|---|---|"
+        );
+        retrainer_plan(jobs, 0);
+        retrainer_plan(jobs, 20);
+    }
+    if run("polling") {
+        println!("\n### Polling\n\n| what | latency | requests | duration |\n|---|---|---|---|");
+        polling(50, 20);
+    }
+    if run("fanout") {
+        let tables: Vec<usize> = std::env::var("DRIFT_BENCH_TABLES")
+            .unwrap_or_else(|_| "1,10,50".into())
+            .split(',')
+            .filter_map(|n| n.trim().parse().ok())
+            .collect();
+        println!(
+            "\n### Many tables: one drift process per table\n\n| what | tables | how | latency | wall, all | wall per run (median / max) | peak RSS, one run | peak RSS, sum | requests |\n|---|---|---|---|---|---|---|---|---|"
+        );
+        fanout(&tables, jobs, 20);
+    }
 }
