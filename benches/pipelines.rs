@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use drift_sandbox::{GenerateSpec, JobSeed, Sandbox, SandboxOptions, WorkspaceRef};
+use drift_sandbox::{GenerateSpec, GeneratedJobs, JobSeed, Sandbox, SandboxOptions, WorkspaceRef};
 use serde_json::{Map, Value, json};
 
 const TENANT: &str = "72f988bf-86f1-41af-91ab-2d7cd011db47";
@@ -223,7 +223,9 @@ fn python_sdk(sb: &Sandbox) -> Option<(Duration, u64, String)> {
     Some((wall, rss, stdout))
 }
 
-fn retrainer_plan(jobs: usize, latency_ms: u64) {
+/// A sandbox whose workspace holds `jobs` generated jobs in 50 groups on versions 1 and 2 of `sales`, listed in
+/// pages of 100, with version 3 registered as the target; the folder the retrainer config goes in.
+fn large_workspace(jobs: usize, latency_ms: u64) -> (Sandbox, GeneratedJobs, tempfile::TempDir) {
     let (sb, ws) = sandbox(latency_ms);
     let generated = sb.generate_jobs(
         &ws,
@@ -237,7 +239,11 @@ fn retrainer_plan(jobs: usize, latency_ms: u64) {
     );
     sb.set_jobs_page_size(100);
     add_target_version(&sb, &ws);
-    let dir = tempfile::tempdir().unwrap();
+    (sb, generated, tempfile::tempdir().unwrap())
+}
+
+fn retrainer_plan(jobs: usize, latency_ms: u64) {
+    let (sb, generated, dir) = large_workspace(jobs, latency_ms);
     let cfg = retrainer_config(dir.path());
     sb.clear_requests();
     let m = measure(&sb, &["--output", "json", "plan", "--config", &cfg, "--data_asset_version", "3"]);
@@ -410,20 +416,7 @@ fn fanout(tables: &[usize], jobs: usize, latency_ms: u64) {
             fanout_row("registrator, first registration", n, parallel, latency_ms, wall, &runs, sb.requests().len());
         }
     }
-    let (sb, ws) = sandbox(latency_ms);
-    sb.generate_jobs(
-        &ws,
-        GenerateSpec {
-            jobs,
-            groups: 50,
-            asset: "sales".into(),
-            versions: vec!["1".into(), "2".into()],
-            ..GenerateSpec::default()
-        },
-    );
-    sb.set_jobs_page_size(100);
-    add_target_version(&sb, &ws);
-    let dir = tempfile::tempdir().unwrap();
+    let (sb, _, dir) = large_workspace(jobs, latency_ms);
     let cfg = retrainer_config(dir.path());
     let env = drift_env(&sb);
     let plan: Vec<String> =

@@ -219,20 +219,10 @@ mod tests {
     use crate::http::HttpErrorKind;
 
     fn http(status: Option<u16>) -> Error {
-        Error::from(HttpError {
-            method: "GET".into(),
-            url: "https://example.com/".into(),
-            status,
-            kind: if status.is_some() { HttpErrorKind::Status } else { HttpErrorKind::Connect },
-            code: None,
-            message: "x".into(),
-            request_id: None,
-            correlation_id: None,
-            retries: 0,
-            elapsed: Duration::ZERO,
-            signal: None,
-            credential: None,
-        })
+        let kind = if status.is_some() { HttpErrorKind::Status } else { HttpErrorKind::Connect };
+        let mut e = HttpError::new("GET", "https://example.com/", kind, "x");
+        e.status = status;
+        Error::from(e)
     }
 
     #[test]

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::auth::{Credential, ServicePrincipal};
+use crate::azure::ml::MlClient;
 use crate::clock::Clock;
 use crate::cloud::Endpoints;
 use crate::config::{Config, PipelineParams};
@@ -42,6 +43,20 @@ pub struct Session {
     pub shutdown: Shutdown,
     /// The wall clock; pipeline code reads time only through it (tests set it instead of sleeping).
     pub clock: Clock,
+}
+
+impl Session {
+    /// The Azure ML client of the configured workspace, at the configured api-version, on the session's HTTP
+    /// client and credential.
+    pub fn ml_client(&self) -> MlClient {
+        MlClient::new(
+            self.http.clone(),
+            self.credential.clone(),
+            &self.endpoints,
+            &self.config.workspace,
+            &self.config.api_version,
+        )
+    }
 }
 
 /// Runs the pipeline the config selects. A pipeline returns `Ok` with a report whose exit status tells its

@@ -212,27 +212,17 @@ fn parse_http_date(s: &str) -> Option<DateTime<Utc>> {
 mod tests {
     use super::*;
     use crate::http::HttpError;
-    use std::time::Duration;
 
     fn target(auth: StorageAuth) -> Target {
         Target::new("https://acct.blob.core.windows.net".into(), "acct", auth, "container")
     }
 
     fn http(status: Option<u16>, code: Option<&str>, kind: HttpErrorKind) -> Error {
-        Error::from(HttpError {
-            method: "GET".into(),
-            url: "https://acct.blob.core.windows.net/c?restype=container&comp=list&sig=REDACTED".into(),
-            status,
-            kind,
-            code: code.map(str::to_string),
-            message: "boom".into(),
-            request_id: None,
-            correlation_id: None,
-            retries: 0,
-            elapsed: Duration::ZERO,
-            signal: None,
-            credential: None,
-        })
+        let url = "https://acct.blob.core.windows.net/c?restype=container&comp=list&sig=REDACTED";
+        let mut e = HttpError::new("GET", url, kind, "boom");
+        e.status = status;
+        e.code = code.map(str::to_string);
+        Error::from(e)
     }
 
     #[test]

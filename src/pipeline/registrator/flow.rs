@@ -211,13 +211,7 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
         message,
         also: Vec::new(),
     })?;
-    let ml = MlClient::new(
-        session.http.clone(),
-        session.credential.clone(),
-        &session.endpoints,
-        &config.workspace,
-        &config.api_version,
-    );
+    let ml = session.ml_client();
     let source = naming::abfss_uri(params, session.endpoints.cloud.storage_suffix);
     let table = BlobClient::new(
         session.http.clone(),

@@ -35,13 +35,7 @@ const CANCEL_DEADLINE: Duration = Duration::from_secs(20);
 /// The run, phase by phase: target version, scan, plan (pure), submissions, wait, cancels, verdict (pure), report.
 pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, Error> {
     let config = &session.config;
-    let ml = MlClient::new(
-        session.http.clone(),
-        session.credential.clone(),
-        &session.endpoints,
-        &config.workspace,
-        &config.api_version,
-    );
+    let ml = session.ml_client();
     let bindings = bindings(params, &config.origin)?;
     let (target, target_source) = target_version(&ml, &bindings, session.options.data_asset_version.as_deref()).await?;
     let (selection, pages) = scan(&ml, session, bindings.clone()).await?;
