@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::delta::*;
 use common::ml::*;
 use common::*;
 use drift_sandbox::{BlobstoreCredential, Fault, WorkspaceRef};
@@ -403,32 +404,6 @@ fn arm_errors_surface_code_and_message() {
 const EVENTS: &str = "tables/events";
 const EVENTS_MLTABLE: &str = "curated-data-tables-events-mltable";
 const EVENTS_URI: &str = "curated-data-tables-events-uri";
-const SCHEMA_V1: &str = r#"{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}}]}"#;
-const SCHEMA_V2: &str = r#"{"type":"struct","fields":[{"name":"id","type":"long","nullable":true,"metadata":{}},{"name":"region","type":"string","nullable":true,"metadata":{}}]}"#;
-
-/// A Spark-shaped commit (metric values are strings, as Spark writes them), a minute after the previous one.
-fn commit(version: u64, operation: &str, metrics: Value, schema: Option<&str>, data_change: bool) -> String {
-    let ms = 1_796_000_000_000_i64 + version as i64 * 60_000;
-    let mut lines =
-        vec![json!({"commitInfo": {"timestamp": ms, "operation": operation, "operationMetrics": metrics}}).to_string()];
-    if version == 0 {
-        lines.push(json!({"protocol": {"minReaderVersion": 1, "minWriterVersion": 2}}).to_string());
-    }
-    if let Some(schema) = schema {
-        lines.push(
-            json!({"metaData": {"id": "e1", "format": {"provider": "parquet", "options": {}}, "schemaString": schema,
-                "partitionColumns": [], "configuration": {}}})
-            .to_string(),
-        );
-    }
-    lines.push(
-        json!({"add": {"path": format!("part-{version}.parquet"), "partitionValues": {}, "size": 1,
-            "modificationTime": ms, "dataChange": data_change}})
-        .to_string(),
-    );
-    lines.join("\n") + "\n"
-}
-
 fn add_commit(sb: &Sandbox, version: u64, text: String) {
     sb.add_blob(ACCOUNT, CONTAINER, &format!("{EVENTS}/_delta_log/{version:020}.json"), text);
 }

@@ -180,6 +180,12 @@ fn the_schemas_codes_are_drifts_own() {
     assert_eq!(enums_at(s, &["$defs", "exclusion_code"]), exclusions);
     let actions: BTreeSet<String> = GroupAction::ALL.iter().map(|a| a.as_str().to_string()).collect();
     assert_eq!(enums_at(s, &["$defs", "group", "properties", "action"]), actions);
+    // Reason codes: the selection's and the retrain policy's.
+    use drift::pipeline::retrainer::policy::PolicyReason;
+    let reasons = enums_at(s, &["$defs", "group", "properties", "reasonCode"]);
+    for code in PolicyReason::ALL.iter().map(|r| r.code()) {
+        assert!(reasons.contains(code), "{code} missing from reasonCode");
+    }
     let codes: BTreeSet<u64> =
         s["properties"]["exit_code"]["enum"].as_array().unwrap().iter().filter_map(Value::as_u64).collect();
     let table: BTreeSet<u64> = drift::ExitStatus::TABLE
