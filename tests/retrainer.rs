@@ -808,3 +808,23 @@ mod policy {
         assert!(reason.contains("retraining to be safe"), "{reason}");
     }
 }
+
+/// `drift validate` shows the policy it read (and nothing when there is none).
+#[test]
+fn validate_shows_the_retrain_policy() {
+    let (_d, cfg) = retrainer_config(
+        &[("training_data", "sales")],
+        60,
+        1,
+        "retrainPolicy:\n  minRowsChanged: 10000\n  onSchemaChange: skip\n  maxModelAge: 30d",
+    );
+    let out = drift(&["--output", "json", "validate", "--config", &cfg], &[]);
+    out.assert_code(0);
+    assert_eq!(
+        out.report()["details"]["parameters"]["retrainPolicy"],
+        serde_json::json!({"minRowsChanged": 10000, "onSchemaChange": "skip", "maxModelAge": 2_592_000})
+    );
+    let (_d, cfg) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = drift(&["--output", "json", "validate", "--config", &cfg], &[]);
+    assert!(out.report()["details"]["parameters"].get("retrainPolicy").is_none());
+}
