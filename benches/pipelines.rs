@@ -2,7 +2,8 @@
 //! timed from the outside with `/usr/bin/time -v` (wall time, peak RSS) and counted by the sandbox (requests). Run
 //! it with `scripts/bench.sh`, which builds the binaries and prints the tables that go into docs/performance.md.
 //!
-//! Sections: `registrator`, `plan`, `polling`, `fanout` (one drift process per table, N tables in sequence and all
+//! Sections: `registrator`, `changes` (the registrator recording 1, 100 and 10,000 commits' changes), `plan`,
+//! `polling`, `fanout` (one drift process per table, N tables in sequence and all
 //! at once, as a Databricks For each runs them). All run by default; name some to run only those:
 //! `cargo bench --bench pipelines -- fanout`.
 //!
@@ -132,6 +133,53 @@ fn registrator(latency_ms: u64) {
         "| registrator, rerun (unchanged) | {latency_ms} ms | {:.3} s | {} MB | {total} ({tokens} token) |",
         m.wall.as_secs_f64(),
         m.max_rss_kb / 1024
+    );
+}
+
+/// The registrator's extra cost of recording changes: a table with a registration at Delta version 0 and
+/// `commits` newer commits (Spark-shaped appends), registered once. The range's newest commit is the one the state
+/// read fetches anyway; every other commit in it is one GET, 16 in flight.
+fn registrator_changes(commits: u64, latency_ms: u64) {
+    let (sb, ws) = sandbox(latency_ms);
+    sb.add_storage_account("benchlake", "YmVuY2gtbGFrZS1rZXk=");
+    for v in 0..=commits {
+        let ms = 1_796_000_000_000_i64 + v as i64 * 1000;
+        let text = format!(
+            "{}\n{}\n",
+            json!({"commitInfo": {"timestamp": ms, "operation": "WRITE", "operationMetrics": {"numFiles": "1", "numOutputRows": "10"}}}),
+            json!({"add": {"path": format!("part-{v}.parquet"), "partitionValues": {}, "size": 1, "modificationTime": ms, "dataChange": true}})
+        );
+        sb.add_blob("benchlake", "curated", &format!("delta/events/_delta_log/{v:020}.json"), text);
+    }
+    sb.add_data_version(
+        &ws,
+        "curated-delta-events-mltable",
+        "20260101000000",
+        json!({"dataType": "mltable", "dataUri": "azureml://datastores/workspaceblobstore/paths/x/", "tags": {"drift.deltaVersion": "0"}}),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write(
+        dir.path(),
+        "reg.yaml",
+        &format!(
+            "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml: {{subscriptionId: {SUB}, resourceGroup: {RG}, mlWorkspaceName: {WS}}}\n    storageAccountName: benchlake\n    containerName: curated\n    containerDataPath: delta/events\n"
+        ),
+    );
+    sb.clear_requests();
+    let m = measure(&sb, &["--output", "json", "run", "--config", &cfg]);
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let report: Value = serde_json::from_str(m.stdout.lines().next_back().unwrap()).unwrap();
+    assert_eq!(report["details"]["changes"]["drift.commits"], commits.to_string(), "{report}");
+    assert_eq!(report["details"]["changes"]["drift.rowsInserted"], (commits * 10).to_string(), "{report}");
+    let requests = sb.requests();
+    let commit_gets = requests.iter().filter(|r| r.method == "GET" && r.path.ends_with(".json")).count();
+    let list_pages = requests.iter().filter(|r| r.query.as_deref().unwrap_or_default().contains("comp=list")).count();
+    println!(
+        "| {commits} | {latency_ms} ms | {:.3} s | {} MB | {} | {commit_gets} (1 newest + {} range) | {list_pages} |",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024,
+        requests.len(),
+        commit_gets.saturating_sub(1)
     );
 }
 
@@ -448,6 +496,14 @@ fn main() {
             "\n### Registrator end to end\n\n| case | latency | wall | peak RSS | requests |\n|---|---|---|---|---|"
         );
         registrator(20);
+    }
+    if run("changes") {
+        println!(
+            "\n### Registrator: recording the changes of a range of commits\n\n| commits since the previous version | latency | wall | peak RSS | requests | commit GETs | list pages |\n|---|---|---|---|---|---|---|"
+        );
+        for commits in [1, 100, 10_000] {
+            registrator_changes(commits, 20);
+        }
     }
     if run("plan") {
         println!(

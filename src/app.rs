@@ -426,16 +426,34 @@ fn validate(origin: &str) -> Result<Report, Error> {
                 p.refresh_delay.as_secs(),
                 if p.cancel_on_timeout { ", cancel on timeout" } else { "" }
             ));
-            (
-                PipelineName::Retrainer,
-                json!({
-                    "dataAssets": p.data_assets.iter().map(|b| json!({"name": b.input_name, "value": b.asset})).collect::<Vec<_>>(),
-                    "refreshTimeout": p.refresh_timeout.as_secs(),
-                    "refreshDelay": p.refresh_delay.as_secs(),
-                    "cancelOnTimeout": p.cancel_on_timeout,
-                    "maxConcurrentSubmissions": p.max_concurrency,
-                }),
-            )
+            if let Some(policy) = &p.retrain_policy {
+                text.push(format!(
+                    "  retrain a group when at least {} rows changed since its training, or it is older than {}; on a \
+                     schema change: {}",
+                    policy.min_rows_changed,
+                    policy.max_model_age.map_or_else(|| "(no limit)".to_string(), |a| format!("{} s", a.as_secs())),
+                    policy.on_schema_change.as_str()
+                ));
+            }
+            let mut parameters = json!({
+                "dataAssets": p.data_assets.iter().map(|b| json!({"name": b.input_name, "value": b.asset})).collect::<Vec<_>>(),
+                "refreshTimeout": p.refresh_timeout.as_secs(),
+                "refreshDelay": p.refresh_delay.as_secs(),
+                "cancelOnTimeout": p.cancel_on_timeout,
+                "maxConcurrentSubmissions": p.max_concurrency,
+            });
+            if let (Some(policy), Some(map)) = (&p.retrain_policy, parameters.as_object_mut()) {
+                // Seconds, like the other durations of this report.
+                map.insert(
+                    "retrainPolicy".into(),
+                    json!({
+                        "minRowsChanged": policy.min_rows_changed,
+                        "onSchemaChange": policy.on_schema_change.as_str(),
+                        "maxModelAge": policy.max_model_age.map(|a| a.as_secs()),
+                    }),
+                );
+            }
+            (PipelineName::Retrainer, parameters)
         }
     };
     text.insert(

@@ -1,6 +1,8 @@
 //! Delta Lake transaction-log rules drift needs, without I/O: which `_delta_log/` entries are commits, the
 //! newest version in a listing, and when the newest commit happened (from its `commitInfo`).
 
+pub mod changes;
+
 use std::fmt;
 
 use chrono::{DateTime, Utc};

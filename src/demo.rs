@@ -1,7 +1,8 @@
 //! `drift demo`: the whole flow against an in-process sandbox — no Azure account, no network. It seeds a small
-//! workspace (a Delta table written by a real Delta writer, two model groups with older and newer training jobs),
-//! then runs drift's own commands through the same code paths a real run takes, handing the registrator's task
-//! value to the retrainer the way a Databricks job does.
+//! workspace (a Delta table written by a real Delta writer, two earlier registrations of it, two model groups
+//! trained on them), then runs drift's own commands through the same code paths a real run takes, handing the
+//! registrator's task value to the retrainer the way a Databricks job does. The retrainer has a `retrainPolicy`:
+//! one group is skipped (too few rows changed since its training), the other retrained (its schema changed).
 
 use std::collections::HashMap;
 use std::ffi::OsString;
@@ -98,10 +99,17 @@ const SCRIPT: [Scene; 8] = [
         "Which credential? (service principal from Key Vault, read with the managed identity)",
         Command::AuthDescribe,
     ),
-    scene("Registrator: register the Delta table's state", Command::Register),
-    scene("Retrainer: retrain every model group on that version", Command::Retrain),
+    scene(
+        "Registrator: register the Delta table's state, with what changed since the last registration",
+        Command::Register,
+    ),
+    scene(
+        "Retrainer with retrainPolicy (minRowsChanged: 5): churn saw 2 rows change and is skipped; fraud's data \
+         gained a column since its training and is retrained",
+        Command::Retrain,
+    ),
     scene("Rerun of the registrator (a Databricks repair run): nothing changed", Command::Register),
-    scene("Rerun of the retrainer: every group is already up to date", Command::Retrain),
+    scene("Rerun of the retrainer: fraud is up to date, churn still below the threshold", Command::Retrain),
     // Commit 6 was written milliseconds after commit 5, in the same second: the registrator takes the next free
     // second for it (`version_for`), so no waiting for the clock is needed.
     Scene {
@@ -110,7 +118,7 @@ const SCRIPT: [Scene; 8] = [
         command: Command::Register,
     },
     scene("Plan of the retrainer on the new version (writes nothing)", Command::PlanRetrain),
-    scene("Retrainer on the new version", Command::Retrain),
+    scene("Retrainer on the new version: an OPTIMIZE changes no rows, nothing is retrained", Command::Retrain),
 ];
 
 /// The two config files the steps use.
@@ -337,6 +345,19 @@ fn summarize(step: &Step) -> Vec<String> {
             for a in d["assets"].as_array().into_iter().flatten() {
                 lines.push(format!("  {} {} {} ({})", s(&a["type"]), s(&a["name"]), s(&a["version"]), s(&a["action"])));
             }
+            let c = &d["changes"];
+            if c.is_object() {
+                lines.push(format!(
+                    "  changes since {}: {} commits ({}), rows +{} ~{} -{}, schema changed {}",
+                    s(&c["drift.previousVersion"]),
+                    s(&c["drift.commits"]),
+                    s(&c["drift.operations"]),
+                    s(&c["drift.rowsInserted"]),
+                    s(&c["drift.rowsUpdated"]),
+                    s(&c["drift.rowsDeleted"]),
+                    s(&c["drift.schemaChanged"])
+                ));
+            }
             if let Some(tv) = step.task_values.get("data_asset_version") {
                 lines.push(format!("  task value data_asset_version = {}", s(tv)));
             }
@@ -362,7 +383,17 @@ fn summarize(step: &Step) -> Vec<String> {
                 } else {
                     format!("{} → {} {}", s(&g["baseJob"]["displayName"]), s(&job["displayName"]), s(&job["status"]))
                 };
-                lines.push(format!("  {:<6} {:<13} {detail}", s(&g["group"]), s(&g["action"])));
+                let detail = if g.get("policy").is_some() {
+                    format!(
+                        "{} ({}: {})",
+                        if job.is_null() { s(&g["baseJob"]["displayName"]) } else { detail },
+                        s(&g["reasonCode"]),
+                        s(&g["reason"])
+                    )
+                } else {
+                    detail
+                };
+                lines.push(format!("  {:<6} {:<17} {detail}", s(&g["group"]), s(&g["action"])));
             }
         }
         _ => lines.push(format!("outcome: {}", s(&r["outcome"]))),
@@ -382,7 +413,7 @@ fn registrator_config() -> String {
 
 fn retrainer_config() -> String {
     format!(
-        "Processing:\n  type: drift.retraining.model_retrainer.ModelRetrainer\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RESOURCE_GROUP}\n      mlWorkspaceName: {WORKSPACE}\n    dataAssets:\n      - name: training_data\n        value: {MLTABLE}\n    refreshTimeout: \"120\"\n    refreshDelay: \"1\"\n"
+        "Processing:\n  type: drift.retraining.model_retrainer.ModelRetrainer\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RESOURCE_GROUP}\n      mlWorkspaceName: {WORKSPACE}\n    dataAssets:\n      - name: training_data\n        value: {MLTABLE}\n    refreshTimeout: \"120\"\n    refreshDelay: \"1\"\n    retrainPolicy:\n      minRowsChanged: 5\n      onSchemaChange: retrain\n"
     )
 }
 
@@ -398,32 +429,75 @@ fn seed(sb: &Sandbox) -> Result<(), Error> {
     for (name, bytes) in DELTA_LOG {
         sb.add_blob(ACCOUNT, CONTAINER, &format!("{TABLE}/_delta_log/{name}"), bytes.to_vec());
     }
-    // An earlier registration (by the Python tool, say) and the jobs that trained on it.
-    let earlier = "20261101060000";
-    let folder =
-        format!("azureml://datastores/workspaceblobstore/paths/LocalUpload/0123456789abcdef0123456789abcdef/{MLTABLE}");
-    sb.add_data_version_at(&ws, MLTABLE, earlier, json!({"dataType": "mltable", "dataUri": folder}), at(0));
-    sb.add_data_version_at(
-        &ws,
-        URI,
-        earlier,
-        json!({"dataType": "uri_folder", "dataUri": "azureml://datastores/workspaceblobstore/paths/legacy/sales/"}),
-        at(0),
-    );
-    let input = format!(
-        "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}/data/{MLTABLE}/versions/{earlier}"
-    );
-    for (id, display, minutes) in [
-        ("churn-2026-10", "churn_20261015080000_k2Jd9a", 1),
-        ("churn-2026-11", "churn_20261101070000_Qp3xZt", 2),
-        ("fraud-2026-11", "fraud_20261101073000_Lm8vQe", 3),
-        ("notebook-run", "exploration in a notebook", 4),
+    // Two earlier registrations, of Delta versions 1 and 3, with the change tags drift recorded then (computed
+    // here by drift's own functions from the same commits), and the jobs that trained on them.
+    let earlier = [("20261101060000", 1, 0), ("20261101063000", 3, 1)];
+    for (i, (version, delta_version, minutes)) in earlier.iter().enumerate() {
+        let tags = earlier_tags(*delta_version, i.checked_sub(1).map(|p| (earlier[p].0, earlier[p].1)))?;
+        let folder = format!(
+            "azureml://datastores/workspaceblobstore/paths/LocalUpload/0123456789abcdef0123456789abcdef/{MLTABLE}{i}"
+        );
+        sb.add_data_version_at(
+            &ws,
+            MLTABLE,
+            version,
+            json!({"dataType": "mltable", "dataUri": folder, "tags": tags}),
+            at(*minutes),
+        );
+        sb.add_data_version_at(
+            &ws,
+            URI,
+            version,
+            json!({"dataType": "uri_folder", "dataUri": format!("azureml://datastores/workspaceblobstore/paths/legacy/sales{i}/"), "tags": tags}),
+            at(*minutes),
+        );
+    }
+    let input = |version: &str| {
+        format!(
+            "/subscriptions/{SUBSCRIPTION}/resourceGroups/{RESOURCE_GROUP}/providers/Microsoft.MachineLearningServices/workspaces/{WORKSPACE}/data/{MLTABLE}/versions/{version}"
+        )
+    };
+    for (id, display, minutes, version) in [
+        ("churn-2026-10", "churn_20261015080000_k2Jd9a", 1, earlier[0].0),
+        ("churn-2026-11", "churn_20261101070000_Qp3xZt", 2, earlier[1].0),
+        ("fraud-2026-11", "fraud_20261101073000_Lm8vQe", 3, earlier[0].0),
+        ("notebook-run", "exploration in a notebook", 4, earlier[1].0),
     ] {
-        sb.add_job(&ws, training_job(id, display, &input, at(minutes)));
+        sb.add_job(&ws, training_job(id, display, &input(version), at(minutes)));
     }
     // Submitted jobs move Queued → Running → Completed, one step per poll.
     sb.set_job_steps(&["Queued", "Running", "Completed"]);
     Ok(())
+}
+
+/// The tags the registrator wrote when it registered Delta version `delta_version` after `previous` (name, Delta
+/// version), or as the table's first registration: drift's own change functions over the demo table's commits.
+fn earlier_tags(delta_version: u64, previous: Option<(&str, u64)>) -> Result<Value, Error> {
+    use crate::delta::changes::{PriorSchema, commit_change, summarize};
+    use crate::pipeline::registrator::changes::{Changes, tags};
+    let read = |v: u64| {
+        let name = format!("{v:020}.json");
+        let bytes = DELTA_LOG.iter().find(|(n, _)| *n == name).map(|(_, b)| *b).unwrap_or_default();
+        commit_change(v, &name, bytes).map_err(|e| Error::Failed(format!("demo table: {e}")))
+    };
+    let from = previous.map_or(0, |(_, v)| v + 1);
+    let prior = match previous {
+        None => PriorSchema::TableStart,
+        Some((_, v)) => {
+            let before: Vec<_> = (0..=v).map(read).collect::<Result<_, _>>()?;
+            summarize(&before, &PriorSchema::TableStart).schema.map_or(PriorSchema::Unknown, PriorSchema::Known)
+        }
+    };
+    let range: Vec<_> = (from..=delta_version).map(read).collect::<Result<_, _>>()?;
+    let mut t = tags(&Changes {
+        previous_version: previous.map(|(n, _)| n.to_string()),
+        previous_delta_version: previous.map(|(_, v)| v),
+        commits: Some(range.len() as u64),
+        summary: Some(summarize(&range, &prior)),
+        why_unknown: None,
+    });
+    t.insert(crate::pipeline::registrator::TAG_DELTA_VERSION.to_string(), delta_version.to_string());
+    Ok(json!(t))
 }
 
 fn at(minutes: u64) -> SystemTime {

@@ -15,7 +15,8 @@ fn the_demo_tells_the_whole_story() {
     let count = |id: &str| operations.iter().filter(|o| *o == id).count();
     assert_eq!(count("Datastores_CreateOrUpdate"), 2, "{operations:?}");
     assert_eq!(count("DataVersions_CreateOrUpdate"), 4, "{operations:?}");
-    assert!(count("Jobs_CreateOrUpdate") >= 2, "{operations:?}");
+    // Only fraud is retrained: churn stays below retrainPolicy's threshold throughout.
+    assert_eq!(count("Jobs_CreateOrUpdate"), 1, "{operations:?}");
     let r = out.report();
     let outcomes: Vec<(String, u64)> = r["details"]["steps"]
         .as_array()
@@ -24,7 +25,7 @@ fn the_demo_tells_the_whole_story() {
         .map(|s| (s["report"]["outcome"].as_str().unwrap_or("?").to_string(), s["exitCode"].as_u64().unwrap()))
         .collect();
     let expected =
-        ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "completed"];
+        ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "up_to_date"];
     assert_eq!(outcomes, expected.iter().map(|o| (o.to_string(), 0)).collect::<Vec<_>>());
     let steps = r["details"]["steps"].as_array().unwrap();
     // The retrainer used the version the registrator published, and the rerun published the same one.
@@ -34,4 +35,33 @@ fn the_demo_tells_the_whole_story() {
     let v2 = steps[5]["taskValues"]["data_asset_version"].as_str().unwrap();
     assert!(v2 > v1);
     assert_eq!(steps[7]["report"]["details"]["targetVersion"], v2);
+    // The policy's decisions: churn skipped below the threshold, fraud retrained for its schema change.
+    let decisions = |step: usize| -> Vec<(String, String, String)> {
+        steps[step]["report"]["details"]["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|g| {
+                (
+                    g["group"].as_str().unwrap().into(),
+                    g["action"].as_str().unwrap().into(),
+                    g["reasonCode"].as_str().unwrap().into(),
+                )
+            })
+            .collect()
+    };
+    let d = |g: &str, a: &str, r: &str| (g.to_string(), a.to_string(), r.to_string());
+    assert_eq!(
+        decisions(2),
+        vec![d("churn", "skipped_by_policy", "below_threshold"), d("fraud", "submitted", "schema_changed")]
+    );
+    assert_eq!(
+        decisions(4),
+        vec![d("churn", "skipped_by_policy", "below_threshold"), d("fraud", "up_to_date", "up_to_date")]
+    );
+    assert_eq!(
+        decisions(7),
+        vec![d("churn", "skipped_by_policy", "below_threshold"), d("fraud", "skipped_by_policy", "below_threshold")]
+    );
+    assert_eq!(steps[1]["report"]["details"]["changes"]["drift.rowsDeleted"], "1");
 }

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::delta::*;
 use common::ml::*;
 use common::*;
 use drift_sandbox::{BlobstoreCredential, Fault, WorkspaceRef};
@@ -114,8 +115,16 @@ fn first_registration_makes_exactly_the_minimum_requests_with_the_right_bodies()
         "{upload_path}"
     );
     let w = ws_path();
+    // With no earlier version, the changes are read from the table's start: one GET per older commit (the newest
+    // was read already), sent concurrently, so in no fixed order.
+    let log = format!("GET /blob/{ACCOUNT}/{CONTAINER}/{TABLE_PATH}/_delta_log/");
+    let (mut range, others): (Vec<String>, Vec<String>) = sequence(&sb)
+        .into_iter()
+        .partition(|r| r.starts_with(&log) && !r.ends_with("00000000000000000006.json") && r.ends_with(".json"));
+    range.sort();
+    assert_eq!(range, (0..DELTA_VERSION).map(|v| format!("{log}{v:020}.json")).collect::<Vec<_>>());
     assert_eq!(
-        sequence(&sb),
+        others,
         vec![
             format!("GET /blob/{ACCOUNT}/{CONTAINER} [comp=list]"),
             format!("GET /blob/{ACCOUNT}/{CONTAINER}/{TABLE_PATH}/_delta_log/00000000000000000006.json"),
@@ -185,6 +194,18 @@ fn first_registration_makes_exactly_the_minimum_requests_with_the_right_bodies()
         assert_eq!(tags["drift.deltaCommitTimestamp"], ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
         assert_eq!(tags["drift.source"], format!("abfss://{CONTAINER}@{ACCOUNT}.dfs.core.windows.net/{TABLE_PATH}"));
         assert_eq!(tags["drift.toolVersion"], env!("CARGO_PKG_VERSION"));
+        // What changed since the table's start (the fixture's generator): v0 3 rows, v1 +1, v2 overwrite (+2 and
+        // an uncounted removal), v3 +1 with a new column, v4 delete 1, v5 +1, v6 optimize.
+        assert_eq!(tags["drift.previousVersion"], "none");
+        assert_eq!(tags["drift.previousDeltaVersion"], "none");
+        assert_eq!(tags["drift.commits"], "7");
+        assert_eq!(tags["drift.rowsInserted"], "8");
+        assert_eq!(tags["drift.rowsUpdated"], "0");
+        assert_eq!(tags["drift.rowsDeleted"], "1");
+        assert_eq!(tags["drift.rowsExact"], "false", "the overwrite's removed rows are not counted");
+        assert_eq!(tags["drift.operations"], "WRITE:5,DELETE:1,OPTIMIZE:1");
+        assert_eq!(tags["drift.schemaChanged"], "true", "v3 added a column");
+        assert_eq!(tags["drift.schemaHash"].as_str().map(str::len), Some(16));
     }
     // The service normalised them; both exist.
     assert!(sb.data_version(&ws, MLTABLE, &version).is_some() && sb.data_version(&ws, URI, &version).is_some());
@@ -231,6 +252,9 @@ fn force_registers_again_under_the_same_version() {
     assert_eq!(r["details"]["assets"][1]["action"], "updated");
     // Same MLTable content: the upload is skipped.
     assert_eq!(r["details"]["upload"]["action"], "already_uploaded");
+    // The version keeps the changes it recorded against its predecessor (here: the table's start).
+    assert_eq!(r["details"]["changes"]["drift.previousVersion"], "none");
+    assert_eq!(r["details"]["changes"]["drift.commits"], "7");
 }
 
 /// The version is the Delta commit's time, so a run at any later moment registers the same string.
@@ -372,4 +396,178 @@ fn arm_errors_surface_code_and_message() {
     out.assert_code(4);
     assert!(out.stderr.contains("UserError: Asset paths cannot be updated."), "{}", out.stderr);
     assert!(out.stderr.contains("x-ms-request-id="), "{}", out.stderr);
+}
+
+// ---- What changed since the previous version (issue 10) ----
+
+/// A hand-built table, `tables/events` in the lake's container, whose commits the tests append.
+const EVENTS: &str = "tables/events";
+const EVENTS_MLTABLE: &str = "curated-data-tables-events-mltable";
+const EVENTS_URI: &str = "curated-data-tables-events-uri";
+fn add_commit(sb: &Sandbox, version: u64, text: String) {
+    sb.add_blob(ACCOUNT, CONTAINER, &format!("{EVENTS}/_delta_log/{version:020}.json"), text);
+}
+
+fn events_config() -> (tempfile::TempDir, String) {
+    let yaml = format!(
+        "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RG}\n      mlWorkspaceName: {WS}\n    storageAccountName: {ACCOUNT}\n    containerName: {CONTAINER}\n    containerDataPath: {EVENTS}\n"
+    );
+    write_temp("registrator.yaml", &yaml)
+}
+
+/// Registers and returns the report's version and the tags both data versions carry (which must agree).
+fn register_events(sb: &Sandbox, ws: &WorkspaceRef, cfg: &str) -> (String, Value) {
+    let (out, _) = run(&["run", "--config", cfg], sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["outcome"], "registered", "{r}");
+    let version = r["details"]["version"].as_str().unwrap().to_string();
+    let m = sb.data_version(ws, EVENTS_MLTABLE, &version).unwrap();
+    let u = sb.data_version(ws, EVENTS_URI, &version).unwrap();
+    let mut tags = m["properties"]["tags"].clone();
+    assert_eq!(tags, u["properties"]["tags"], "both data versions carry the same tags");
+    // The report shows the change tags it wrote.
+    for (k, v) in r["details"]["changes"].as_object().unwrap() {
+        assert_eq!(&tags[k], v, "{k}");
+    }
+    if let Some(t) = tags.as_object_mut() {
+        t.retain(|k, _| {
+            k.starts_with("drift.")
+                && !["drift.source", "drift.toolVersion", "drift.deltaCommitTimestamp"].contains(&k.as_str())
+        });
+        t.remove("drift.schemaHash");
+    }
+    (version, tags)
+}
+
+fn commit_reads(sb: &Sandbox) -> Vec<String> {
+    let prefix = format!("/blob/{ACCOUNT}/{CONTAINER}/{EVENTS}/_delta_log/");
+    let mut reads: Vec<String> = sb
+        .requests()
+        .iter()
+        .filter(|r| r.method == "GET" && r.path.starts_with(&prefix))
+        .map(|r| r.path.trim_start_matches(&prefix).to_string())
+        .collect();
+    reads.sort();
+    reads
+}
+
+#[test]
+fn a_table_that_grows_by_small_and_large_writes_records_what_changed_each_time() {
+    let (sb, ws) = lake();
+    let (_d, cfg) = events_config();
+    add_commit(
+        &sb,
+        0,
+        commit(0, "CREATE TABLE AS SELECT", json!({"numFiles": "1", "numOutputRows": "1000"}), Some(SCHEMA_V1), true),
+    );
+    let (v0, tags) = register_events(&sb, &ws, &cfg);
+    assert_eq!(
+        tags,
+        json!({"drift.deltaVersion": "0", "drift.previousVersion": "none", "drift.previousDeltaVersion": "none",
+            "drift.commits": "1", "drift.rowsInserted": "1000", "drift.rowsUpdated": "0", "drift.rowsDeleted": "0",
+            "drift.rowsExact": "true", "drift.operations": "CREATE TABLE AS SELECT:1", "drift.schemaChanged": "false"})
+    );
+
+    // A small append: one commit, which the state read already fetched — no extra request.
+    add_commit(&sb, 1, commit(1, "WRITE", json!({"numFiles": "1", "numOutputRows": "5"}), None, true));
+    sb.clear_requests();
+    let (v1, tags) = register_events(&sb, &ws, &cfg);
+    assert_eq!(commit_reads(&sb), vec![format!("{:020}.json", 1)], "the newest commit, once");
+    assert_eq!(
+        tags,
+        json!({"drift.deltaVersion": "1", "drift.previousVersion": v0, "drift.previousDeltaVersion": "0",
+            "drift.commits": "1", "drift.rowsInserted": "5", "drift.rowsUpdated": "0", "drift.rowsDeleted": "0",
+            "drift.rowsExact": "true", "drift.operations": "WRITE:1", "drift.schemaChanged": "false"})
+    );
+
+    // A large change: 100 MERGE commits and an OPTIMIZE (no data change), each commit read once.
+    for v in 2..=101 {
+        let metrics = json!({"numTargetRowsInserted": "400", "numTargetRowsUpdated": "90", "numTargetRowsDeleted": "10",
+            "numTargetRowsCopied": "5000", "numOutputRows": "5490"});
+        add_commit(&sb, v, commit(v, "MERGE", metrics, None, true));
+    }
+    add_commit(&sb, 102, commit(102, "OPTIMIZE", json!({"numAddedFiles": "1", "numRemovedFiles": "100"}), None, false));
+    sb.clear_requests();
+    let (v2, tags) = register_events(&sb, &ws, &cfg);
+    assert_eq!(commit_reads(&sb), (2..=102).map(|v| format!("{v:020}.json")).collect::<Vec<_>>());
+    assert_eq!(
+        tags,
+        json!({"drift.deltaVersion": "102", "drift.previousVersion": v1, "drift.previousDeltaVersion": "1",
+            "drift.commits": "101", "drift.rowsInserted": "40000", "drift.rowsUpdated": "9000", "drift.rowsDeleted": "1000",
+            "drift.rowsExact": "true", "drift.operations": "MERGE:100,OPTIMIZE:1", "drift.schemaChanged": "false"})
+    );
+
+    // Schema evolution: a new column in a metaData action, and a delete whose rows Spark did not count.
+    add_commit(&sb, 103, commit(103, "WRITE", json!({"numFiles": "1", "numOutputRows": "7"}), Some(SCHEMA_V2), true));
+    add_commit(&sb, 104, commit(104, "DELETE", json!({"numRemovedFiles": "3"}), None, true));
+    let (_v3, tags) = register_events(&sb, &ws, &cfg);
+    assert_eq!(tags["drift.previousVersion"], v2.as_str());
+    assert_eq!(
+        (
+            &tags["drift.rowsInserted"],
+            &tags["drift.rowsExact"],
+            &tags["drift.operations"],
+            &tags["drift.schemaChanged"]
+        ),
+        (&json!("7"), &json!("false"), &json!("DELETE:1,WRITE:1"), &json!("true"))
+    );
+
+    // Unchanged: nothing is read beyond the newest commit, nothing is written.
+    sb.clear_requests();
+    let (out, _) = run(&["run", "--config", &cfg], &sb);
+    assert_eq!(out.report()["outcome"], "unchanged");
+    assert!(out.report()["details"].get("changes").is_none());
+    assert!(arm_writes(&sb).is_empty(), "{:?}", arm_writes(&sb));
+    assert_eq!(commit_reads(&sb), vec![format!("{:020}.json", 104)]);
+}
+
+#[test]
+fn log_retention_a_huge_range_or_a_legacy_version_give_unknown_values_never_a_failure() {
+    let (sb, ws) = lake();
+    let (_d, cfg) = events_config();
+    // An earlier registration at Delta version 2; since then log cleanup removed every commit before 10.
+    let previous = |deltaversion: &str| {
+        json!({"dataType": "mltable", "dataUri": "azureml://datastores/workspaceblobstore/paths/x/",
+            "tags": {"drift.deltaVersion": deltaversion}})
+    };
+    sb.add_data_version_at(&ws, EVENTS_MLTABLE, "20260101000000", previous("2"), at(0));
+    sb.add_blob(ACCOUNT, CONTAINER, &format!("{EVENTS}/_delta_log/{:020}.checkpoint.parquet", 10), "PAR1");
+    for v in 10..=12 {
+        add_commit(&sb, v, commit(v, "WRITE", json!({"numOutputRows": "1"}), None, true));
+    }
+    sb.clear_requests();
+    let (out, _) = run(&["run", "--config", &cfg], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["outcome"], "registered");
+    let c = &r["details"]["changes"];
+    assert_eq!(c["drift.previousDeltaVersion"], "2");
+    assert_eq!(c["drift.commits"], "10", "known from the versions even when unreadable");
+    for k in ["drift.rowsInserted", "drift.rowsUpdated", "drift.rowsDeleted", "drift.operations", "drift.schemaChanged"]
+    {
+        assert_eq!(c[k], "unknown", "{k}");
+    }
+    assert_eq!(c["drift.rowsExact"], "false");
+    let why = r["details"]["changesUnknownBecause"].as_str().unwrap();
+    assert!(why.contains("log retention"), "{why}");
+    assert_eq!(commit_reads(&sb), vec![format!("{:020}.json", 12)], "no read was attempted for a range known gone");
+
+    // More commits than drift reads: unknown at once, without reading them.
+    add_commit(&sb, 10_020, commit(10_020, "WRITE", json!({"numOutputRows": "1"}), None, true));
+    sb.clear_requests();
+    let (out, _) = run(&["run", "--config", &cfg], &sb);
+    out.assert_code(0);
+    let r = out.report();
+    assert_eq!(r["details"]["changes"]["drift.commits"], "10008");
+    assert!(r["details"]["changesUnknownBecause"].as_str().unwrap().contains("more than the 10000"), "{r}");
+    assert_eq!(commit_reads(&sb), vec![format!("{:020}.json", 10_020)]);
+    assert!(out.stderr.contains("changes since the previous version unknown"), "warned: {}", out.stderr);
+
+    // The next registration reads normally from there: its predecessor has a drift.deltaVersion.
+    add_commit(&sb, 10_021, commit(10_021, "WRITE", json!({"numOutputRows": "3"}), None, true));
+    let (_v, tags) = register_events(&sb, &ws, &cfg);
+    assert_eq!((&tags["drift.commits"], &tags["drift.rowsInserted"]), (&json!("1"), &json!("3")));
+    // No schema was ever recorded (the range had no metaData and the predecessor no hash): still not "changed".
+    assert_eq!(tags["drift.schemaChanged"], "false");
 }

@@ -180,6 +180,12 @@ fn the_schemas_codes_are_drifts_own() {
     assert_eq!(enums_at(s, &["$defs", "exclusion_code"]), exclusions);
     let actions: BTreeSet<String> = GroupAction::ALL.iter().map(|a| a.as_str().to_string()).collect();
     assert_eq!(enums_at(s, &["$defs", "group", "properties", "action"]), actions);
+    // Reason codes: the selection's and the retrain policy's.
+    use drift::pipeline::retrainer::policy::PolicyReason;
+    let reasons = enums_at(s, &["$defs", "group", "properties", "reasonCode"]);
+    for code in PolicyReason::ALL.iter().map(|r| r.code()) {
+        assert!(reasons.contains(code), "{code} missing from reasonCode");
+    }
     let codes: BTreeSet<u64> =
         s["properties"]["exit_code"]["enum"].as_array().unwrap().iter().filter_map(Value::as_u64).collect();
     let table: BTreeSet<u64> = drift::ExitStatus::TABLE
@@ -218,12 +224,13 @@ fn report_md_names_every_field_and_code_of_the_schema() {
     let mut names = BTreeSet::new();
     collect(schema(), &mut names);
     let doc = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/report.md")).unwrap();
-    // The words inside backticks: `{name, action, body}` names all three.
-    let in_code: BTreeSet<&str> = doc
-        .split('`')
-        .skip(1)
-        .step_by(2)
+    // The words inside backticks: `{name, action, body}` names all three. Dotted words count whole too, for the
+    // tag names that are keys (`drift.rowsExact`).
+    let spans: Vec<&str> = doc.split('`').skip(1).step_by(2).collect();
+    let in_code: BTreeSet<&str> = spans
+        .iter()
         .flat_map(|span| span.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')))
+        .chain(spans.iter().flat_map(|span| span.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))))
         .collect();
     let missing: Vec<&String> = names.iter().filter(|n| !in_code.contains(n.as_str())).collect();
     assert!(missing.is_empty(), "docs/report.md does not mention: {missing:?}");

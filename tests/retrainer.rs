@@ -580,3 +580,251 @@ fn a_target_version_that_does_not_exist_is_exit_2_before_any_write() {
     assert!(arm_writes(&sb).is_empty(), "{:?}", arm_writes(&sb));
     assert!(calls(&sb, "/jobs").is_empty(), "no job list before the version is known to exist");
 }
+
+// ---- retrainPolicy: the registrator records the changes, the retrainer decides with them (issue 10) ----
+
+mod policy {
+    use super::*;
+    use common::delta::*;
+    use serde_json::json;
+
+    const ACCOUNT: &str = "datalakeprod";
+    const CONTAINER: &str = "curated-data";
+    const TABLE: &str = "tables/events";
+    const ASSET: &str = "curated-data-tables-events-mltable";
+    /// The session clock of the retrainer runs: 2026-12-01, a month after the jobs' `at(…)` times.
+    const NOW: &str = "2026-12-01T00:00:00Z";
+
+    /// A lake with the events table and a registrator config for it.
+    struct Lake {
+        sb: Sandbox,
+        ws: WorkspaceRef,
+        registrator: (tempfile::TempDir, String),
+    }
+
+    impl Lake {
+        fn new() -> Lake {
+            let (sb, ws) = ml_sandbox();
+            sb.add_storage_account(ACCOUNT, "ZHJpZnQtdGVzdC1rZXktZm9yLWRhdGFsYWtlcHJvZA==");
+            sb.set_job_steps(&["Queued", "Completed"]);
+            let yaml = format!(
+                "Processing:\n  type: DatasetRegistrator\n  parameters:\n    azml:\n      subscriptionId: {SUBSCRIPTION}\n      resourceGroup: {RG}\n      mlWorkspaceName: {WS}\n    storageAccountName: {ACCOUNT}\n    containerName: {CONTAINER}\n    containerDataPath: {TABLE}\n"
+            );
+            Lake { sb, ws, registrator: write_temp("registrator.yaml", &yaml) }
+        }
+
+        /// Appends commit `version` and registers it with the real registrator; returns the data version.
+        fn commit_and_register(&self, version: u64, text: String) -> String {
+            self.sb.add_blob(ACCOUNT, CONTAINER, &format!("{TABLE}/_delta_log/{version:020}.json"), text);
+            let out = drift(&["--output", "json", "run", "--config", &self.registrator.1], &sp_env(&self.sb));
+            out.assert_code(0);
+            out.report()["details"]["version"].as_str().unwrap().to_string()
+        }
+
+        fn write(&self, version: u64, rows: u64, schema: Option<&str>) -> String {
+            let metrics = json!({"numFiles": "1", "numOutputRows": rows.to_string()});
+            let op = if version == 0 { "CREATE TABLE AS SELECT" } else { "WRITE" };
+            self.commit_and_register(
+                version,
+                commit(version, op, metrics, schema.or((version == 0).then_some(SCHEMA_V1)), true),
+            )
+        }
+
+        fn trained(&self, id: &str, group: &str, minutes: u64, version: &str) {
+            self.sb.add_job(
+                &self.ws,
+                job(id, &display(group, minutes, "x"), at(minutes), &[("training_data", &arm_data_id(ASSET, version))]),
+            );
+        }
+
+        fn retrain(&self, command: &str, policy: &str, extra_args: &[&str]) -> Outcome {
+            let (_d, cfg) = retrainer_config(&[("training_data", ASSET)], 60, 1, policy);
+            let mut args = vec!["--output", "json", command, "--config", &cfg];
+            args.extend_from_slice(extra_args);
+            let mut env = sp_env(&self.sb);
+            env.push(("DRIFT_TEST_NOW".into(), NOW.into()));
+            drift(&args, &env)
+        }
+    }
+
+    fn version_lists(sb: &Sandbox) -> usize {
+        sb.requests()
+            .iter()
+            .filter(|r| r.method == "GET" && r.path.ends_with(&format!("/data/{ASSET}/versions")))
+            // The full list the policy reads, not the `$top=1` look-up of the latest version.
+            .filter(|r| !r.query.as_deref().unwrap_or_default().contains("top"))
+            .count()
+    }
+
+    /// churn trained on A; fraud on B; then 50,000 rows arrived in B and 20 in C (the target).
+    fn grown() -> (Lake, [String; 3]) {
+        let lake = Lake::new();
+        let a = lake.write(0, 1000, None);
+        let b = lake.write(1, 50_000, None);
+        let c = lake.write(2, 20, None);
+        lake.trained("churn-base", "churn", 0, &a);
+        lake.trained("fraud-base", "fraud", 10, &b);
+        (lake, [a, b, c])
+    }
+
+    #[test]
+    fn a_group_below_the_threshold_is_skipped_and_one_above_is_retrained() {
+        let (lake, [a, b, c]) = grown();
+        lake.sb.clear_requests();
+        let out = lake.retrain("run", "retrainPolicy:\n  minRowsChanged: 10000\n  onSchemaChange: fail", &[]);
+        out.assert_code(0);
+        let r = out.report();
+        assert_eq!(
+            groups(&r),
+            vec![("churn".into(), "submitted".into()), ("fraud".into(), "skipped_by_policy".into())]
+        );
+        let churn = group(&r, "churn");
+        assert_eq!(churn["reasonCode"], "rows_changed");
+        assert_eq!(churn["reason"], "50020 rows changed, minRowsChanged is 10000");
+        assert_eq!(
+            churn["policy"],
+            json!({"versions": [b, c], "rowsChanged": 50020, "rowsExact": true, "schemaChanged": "false",
+                "modelAgeSeconds": 30 * 86_400, "decision": "retrain"})
+        );
+        let fraud = group(&r, "fraud");
+        assert_eq!(fraud["reasonCode"], "below_threshold");
+        assert_eq!(fraud["reason"], "20 rows changed, below minRowsChanged 10000");
+        assert_eq!(fraud["job"], Value::Null);
+        assert_eq!(fraud["policy"]["versions"], json!([c]));
+        // Only churn was submitted; the versions were listed once for both groups.
+        let puts = job_puts(&lake.sb);
+        assert_eq!(puts.len(), 1, "{puts:?}");
+        assert_eq!(puts[0].1["properties"]["inputs"]["training_data"]["uri"], arm_data_id(ASSET, &c));
+        assert_eq!(version_lists(&lake.sb), 1);
+        assert_ne!(a, c);
+
+        // `plan` shows the same decisions, with the versions, rows, schema flag, model age and reason, and exits 0.
+        let (_d, cfg) = retrainer_config(&[("training_data", ASSET)], 60, 1, "retrainPolicy:\n  minRowsChanged: 10000");
+        let mut env = sp_env(&lake.sb);
+        env.push(("DRIFT_TEST_NOW".into(), "2026-12-02T00:00:00Z".into()));
+        let text = drift(&["--output", "text", "plan", "--config", &cfg], &env);
+        text.assert_code(0);
+        let shown = text.stdout.clone();
+        assert!(
+            shown.contains(&format!("policy: {b} → {c} (1 versions), 20 rows changed (exact), schema changed false, model age 30d23h: skip (below_threshold: 20 rows changed, below minRowsChanged 10000)")),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn without_a_policy_every_group_on_an_older_version_is_retrained_as_before() {
+        let (lake, _) = grown();
+        lake.sb.clear_requests();
+        let out = lake.retrain("run", "", &[]);
+        out.assert_code(0);
+        let r = out.report();
+        assert_eq!(groups(&r), vec![("churn".into(), "submitted".into()), ("fraud".into(), "submitted".into())]);
+        assert!(group(&r, "fraud").get("policy").is_none());
+        assert_eq!(group(&r, "fraud")["reasonCode"], "new_version");
+        assert_eq!(version_lists(&lake.sb), 0, "no policy, no extra request");
+    }
+
+    #[test]
+    fn too_old_models_are_retrained_and_force_ignores_the_policy() {
+        let (lake, _) = grown();
+        // fraud's job is 30 days old at NOW: 7d is exceeded, 60d is not.
+        let out = lake.retrain("plan", "retrainPolicy:\n  minRowsChanged: 10000\n  maxModelAge: 7d", &[]);
+        out.assert_code(0);
+        let fraud = group(&out.report(), "fraud").clone();
+        assert_eq!(
+            (fraud["action"].as_str(), fraud["reasonCode"].as_str()),
+            (Some("would_submit"), Some("model_too_old"))
+        );
+        let out = lake.retrain("plan", "retrainPolicy:\n  minRowsChanged: 10000\n  maxModelAge: 60d", &[]);
+        assert_eq!(group(&out.report(), "fraud")["action"], "skipped_by_policy");
+        let out = lake.retrain("plan", "retrainPolicy:\n  minRowsChanged: 10000", &["--force"]);
+        let fraud = group(&out.report(), "fraud").clone();
+        assert_eq!(
+            (fraud["action"].as_str(), fraud["reasonCode"].as_str()),
+            (Some("would_submit"), Some("new_version"))
+        );
+        assert!(fraud.get("policy").is_none());
+    }
+
+    #[test]
+    fn a_schema_change_retrains_skips_or_fails_as_configured() {
+        let (lake, [_, _, _]) = grown();
+        let d = lake.write(3, 5, Some(SCHEMA_V2));
+        // retrain: both groups, saying why.
+        let out = lake.retrain("plan", "retrainPolicy:\n  minRowsChanged: 100000\n  onSchemaChange: retrain", &[]);
+        out.assert_code(0);
+        for g in ["churn", "fraud"] {
+            let grp = group(&out.report(), g).clone();
+            assert_eq!(
+                (grp["action"].as_str(), grp["reasonCode"].as_str()),
+                (Some("would_submit"), Some("schema_changed")),
+                "{g}"
+            );
+            assert_eq!(grp["policy"]["schemaChanged"], "true");
+            assert_eq!(grp["policy"]["versions"].as_array().unwrap().last().unwrap(), &json!(d));
+        }
+        // skip: neither is submitted; nothing is written.
+        lake.sb.clear_requests();
+        let out = lake.retrain("run", "retrainPolicy:\n  onSchemaChange: skip", &[]);
+        out.assert_code(0);
+        assert_eq!(
+            groups(&out.report()),
+            vec![("churn".into(), "skipped_by_policy".into()), ("fraud".into(), "skipped_by_policy".into())]
+        );
+        assert!(arm_writes(&lake.sb).is_empty(), "{:?}", arm_writes(&lake.sb));
+        // fail: exit 1 naming both groups, nothing submitted.
+        let out = lake.retrain("run", "retrainPolicy:\n  onSchemaChange: fail", &[]);
+        out.assert_code(1);
+        let r = out.report();
+        assert_eq!(r["outcome"], "failed");
+        assert_eq!(
+            r["error"],
+            "retrainPolicy: the data's schema changed for 2 group(s) and onSchemaChange is fail: churn, fraud"
+        );
+        assert_eq!(group(&r, "churn")["action"], "policy_failed");
+        assert!(job_puts(&lake.sb).is_empty());
+    }
+
+    #[test]
+    fn versions_without_recorded_changes_retrain_and_say_why() {
+        // Versions registered before drift recorded changes (or by another tool): unknown, so retrain.
+        let (sb, ws) = ml_sandbox();
+        add_versions(&sb, &ws, "sales", &["1", "2"]);
+        sb.add_job(
+            &ws,
+            job("churn-old", &display("churn", 0, "a"), at(0), &[("training_data", &arm_data_id("sales", "1"))]),
+        );
+        let (_d, cfg) = retrainer_config(&[("training_data", "sales")], 60, 1, "retrainPolicy:\n  minRowsChanged: 10");
+        let out = drift(&["--output", "json", "plan", "--config", &cfg], &sp_env(&sb));
+        out.assert_code(0);
+        let churn = group(&out.report(), "churn").clone();
+        assert_eq!(
+            (churn["action"].as_str(), churn["reasonCode"].as_str()),
+            (Some("would_submit"), Some("unknown_changes"))
+        );
+        assert_eq!(churn["policy"]["rowsChanged"], Value::Null);
+        let reason = churn["reason"].as_str().unwrap();
+        assert!(reason.contains("version 1 it trained on has no drift.deltaVersion"), "{reason}");
+        assert!(reason.contains("retraining to be safe"), "{reason}");
+    }
+}
+
+/// `drift validate` shows the policy it read (and nothing when there is none).
+#[test]
+fn validate_shows_the_retrain_policy() {
+    let (_d, cfg) = retrainer_config(
+        &[("training_data", "sales")],
+        60,
+        1,
+        "retrainPolicy:\n  minRowsChanged: 10000\n  onSchemaChange: skip\n  maxModelAge: 30d",
+    );
+    let out = drift(&["--output", "json", "validate", "--config", &cfg], &[]);
+    out.assert_code(0);
+    assert_eq!(
+        out.report()["details"]["parameters"]["retrainPolicy"],
+        serde_json::json!({"minRowsChanged": 10000, "onSchemaChange": "skip", "maxModelAge": 2_592_000})
+    );
+    let (_d, cfg) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let out = drift(&["--output", "json", "validate", "--config", &cfg], &[]);
+    assert!(out.report()["details"]["parameters"].get("retrainPolicy").is_none());
+}

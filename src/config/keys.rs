@@ -15,7 +15,9 @@ pub(crate) const COMMON: &[&str] = &["azml", "cloud", "apiVersion", "secretsEnco
 pub(crate) const REGISTRATOR: &[&str] = &["storageAccountName", "containerName", "containerDataPath", "pinBy"];
 /// `Processing.parameters` keys only the retrainer reads.
 pub(crate) const RETRAINER: &[&str] =
-    &["dataAssets", "refreshTimeout", "refreshDelay", "cancelOnTimeout", "maxConcurrentSubmissions"];
+    &["dataAssets", "refreshTimeout", "refreshDelay", "cancelOnTimeout", "maxConcurrentSubmissions", "retrainPolicy"];
+/// Keys of `Processing.parameters.retrainPolicy`.
+pub(crate) const RETRAIN_POLICY: &[&str] = &["minRowsChanged", "onSchemaChange", "maxModelAge"];
 
 /// The `type` values for each pipeline: the original tool's Python class paths and their short forms.
 pub(crate) const REGISTRATOR_TYPES: &[&str] =
@@ -24,7 +26,9 @@ pub(crate) const RETRAINER_TYPES: &[&str] = &["drift.retraining.model_retrainer.
 
 /// Whether `key` is a key of the format at any level.
 pub(crate) fn is_known(key: &str) -> bool {
-    [TOP, PROCESSING, AZML, DATA_ASSET, COMMON, REGISTRATOR, RETRAINER].iter().any(|level| level.contains(&key))
+    [TOP, PROCESSING, AZML, DATA_ASSET, COMMON, REGISTRATOR, RETRAINER, RETRAIN_POLICY]
+        .iter()
+        .any(|level| level.contains(&key))
 }
 
 /// The known key closest to `unknown`, if it is close enough to be a typo: same letters in another case or

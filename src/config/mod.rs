@@ -154,6 +154,36 @@ pub struct DataAssetBinding {
     pub asset: String,
 }
 
+/// What the retrainer does for a group whose data's schema changed since its training (`onSchemaChange`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnSchemaChange {
+    #[default]
+    Retrain,
+    Skip,
+    Fail,
+}
+
+impl OnSchemaChange {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OnSchemaChange::Retrain => "retrain",
+            OnSchemaChange::Skip => "skip",
+            OnSchemaChange::Fail => "fail",
+        }
+    }
+}
+
+/// `retrainPolicy`: when a group whose data moved on is retrained. Absent: every such group is (the legacy
+/// behaviour).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RetrainPolicy {
+    /// Rows inserted + updated + deleted since the group's training below which it is skipped (default 0).
+    pub min_rows_changed: u64,
+    pub on_schema_change: OnSchemaChange,
+    /// Retrain anyway when the group's newest training is older than this.
+    pub max_model_age: Option<Duration>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetrainerParams {
     pub data_assets: Vec<DataAssetBinding>,
@@ -162,6 +192,8 @@ pub struct RetrainerParams {
     pub cancel_on_timeout: bool,
     /// How many groups are submitted at once (`maxConcurrentSubmissions`).
     pub max_concurrency: usize,
+    /// `retrainPolicy`; `None` when absent.
+    pub retrain_policy: Option<RetrainPolicy>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

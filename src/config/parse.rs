@@ -12,8 +12,8 @@ use super::rules;
 use super::yaml;
 use super::{
     Config, ConfigError, DEFAULT_API_VERSION, DEFAULT_MAX_CONCURRENCY, DEFAULT_REFRESH_DELAY_SECS,
-    DEFAULT_REFRESH_TIMEOUT_SECS, DataAssetBinding, PinBy, PipelineKind, PipelineParams, RegistratorParams,
-    RetrainerParams, SecretsEncoding, Workspace,
+    DEFAULT_REFRESH_TIMEOUT_SECS, DataAssetBinding, OnSchemaChange, PinBy, PipelineKind, PipelineParams,
+    RegistratorParams, RetrainPolicy, RetrainerParams, SecretsEncoding, Workspace,
 };
 
 /// Parses and validates the YAML `bytes` read from `origin` (used in messages only). On failure the error holds
@@ -273,12 +273,53 @@ fn retrainer(r: &Reader<'_>, params: &Map<'_>, workspace: Option<&Workspace>) ->
             r.keep(r.whole(&field, 1, rules::MAX_CONCURRENCY, &expected)).map(|n| usize::try_from(n).unwrap_or(1))
         }
     };
+    let retrain_policy = match params.get("retrainPolicy") {
+        None => Some(None),
+        Some(field) => retrain_policy(r, &field).map(Some),
+    };
     Some(RetrainerParams {
         data_assets: data_assets?,
         refresh_timeout: Duration::from_secs(timeout?),
         refresh_delay: Duration::from_secs(delay?),
         cancel_on_timeout: cancel_on_timeout?,
         max_concurrency: max_concurrency?,
+        retrain_policy: retrain_policy?,
+    })
+}
+
+/// `retrainPolicy: {minRowsChanged, onSchemaChange, maxModelAge}`, every key optional.
+fn retrain_policy(r: &Reader<'_>, field: &Field<'_>) -> Option<RetrainPolicy> {
+    let expected = "a mapping with `minRowsChanged`, `onSchemaChange` and/or `maxModelAge`";
+    let map = r.keep(r.map(field, expected))?;
+    r.warn_unknown(&map, keys::RETRAIN_POLICY, &[], "");
+    let max_rows = rules::MAX_ROWS_CHANGED;
+    let min_rows = match map.get("minRowsChanged") {
+        None => Some(0),
+        Some(f) => {
+            r.keep(r.whole(&f, 0, max_rows, &format!("a whole number of rows from 0 to {max_rows}, such as 10000")))
+        }
+    };
+    let on_schema_change = match map.get("onSchemaChange") {
+        None => Some(OnSchemaChange::default()),
+        Some(f) => r.keep(choice(
+            r,
+            &f,
+            &[("retrain", OnSchemaChange::Retrain), ("skip", OnSchemaChange::Skip), ("fail", OnSchemaChange::Fail)],
+        )),
+    };
+    let max_model_age = match map.get("maxModelAge") {
+        None => Some(None),
+        Some(f) => r
+            .keep(
+                r.string(&f, "an age such as 30d, 12h or 90m")
+                    .and_then(|written| rules::model_age(&written).map_err(|rule| r.invalid(&f, &written, &rule))),
+            )
+            .map(Some),
+    };
+    Some(RetrainPolicy {
+        min_rows_changed: min_rows?,
+        on_schema_change: on_schema_change?,
+        max_model_age: max_model_age?,
     })
 }
 

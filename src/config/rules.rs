@@ -14,6 +14,42 @@ pub(crate) const MAX_REFRESH_TIMEOUT_SECS: u64 = 7 * 24 * 60 * 60;
 /// Bounds of `maxConcurrentSubmissions`.
 pub(crate) const MAX_CONCURRENCY: u64 = 64;
 
+/// Largest `retrainPolicy.minRowsChanged`: a quadrillion rows, far beyond any table; a larger number is a typo.
+/// drift's own bound.
+pub(crate) const MAX_ROWS_CHANGED: u64 = 1_000_000_000_000_000;
+
+/// Longest `retrainPolicy.maxModelAge`: ten years (drift's own bound, against a unit typo such as `30000d`).
+pub(crate) const MAX_MODEL_AGE_DAYS: u64 = 3650;
+
+/// `retrainPolicy.maxModelAge`: a whole number and a unit, `m` (minutes), `h` (hours) or `d` (days), such as `30d`;
+/// more than zero, at most [`MAX_MODEL_AGE_DAYS`]. drift's own format.
+pub(crate) fn model_age(v: &str) -> Result<std::time::Duration, String> {
+    let rule = || {
+        format!(
+            "an age is a whole number followed by m (minutes), h (hours) or d (days), such as 30d or 12h, from 1m to \
+             {MAX_MODEL_AGE_DAYS}d"
+        )
+    };
+    let v = v.trim();
+    let unit_at = v.len().checked_sub(1).filter(|&i| v.is_char_boundary(i)).ok_or_else(rule)?;
+    let (digits, unit) = v.split_at(unit_at);
+    let seconds_per = match unit {
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(rule()),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(rule());
+    }
+    let n: u64 = digits.parse().map_err(|_| rule())?;
+    let seconds = n.checked_mul(seconds_per).ok_or_else(rule)?;
+    if seconds == 0 || seconds > MAX_MODEL_AGE_DAYS * 86_400 {
+        return Err(rule());
+    }
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
 /// ARM's `subscriptionId` path parameter (common-types `SubscriptionIdParameter`, `format: uuid`; not in the
 /// repository, from memory — the sandbox's `schema::is_guid` checks the same 8-4-4-4-12 form).
 pub(crate) fn subscription_id(v: &str) -> Result<(), String> {

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use drift_sandbox::SandboxOptions;
 
+pub mod delta;
 pub mod ml;
 #[path = "../support/report_schema.rs"]
 pub mod report_schema;

@@ -5,7 +5,7 @@ use reqwest::Method;
 use super::models::{DataVersion, DataVersionBody};
 use super::{MlClient, seg, workspace_error};
 use crate::error::Error;
-use crate::http::Page;
+use crate::http::{Page, Pager};
 
 /// Whether a PUT created the version or updated an existing one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +28,15 @@ impl MlClient {
             .query(&[("$orderBy", "createdtime desc"), ("$top", "1")]);
         let page: Option<Page<DataVersion>> = self.get_optional(request).await?;
         Ok(page.and_then(|p| p.value.into_iter().next()))
+    }
+
+    /// Every version of data asset `name`, newest first, one page at a time (follows `nextLink`). An asset without
+    /// versions lists as empty.
+    pub fn list_data_versions(&self, name: &str) -> Result<Pager<DataVersion>, Error> {
+        let mut url = url::Url::parse(&self.url(&format!("/data/{}/versions", seg(name))))
+            .map_err(|e| Error::Usage(format!("invalid ARM endpoint: {e}")))?;
+        url.query_pairs_mut().append_pair("api-version", &self.api_version).append_pair("$orderBy", "createdtime desc");
+        Ok(Pager::new(self.http.clone(), self.auth(), url.as_str())?)
     }
 
     /// Creates or updates a data version.

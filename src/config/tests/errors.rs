@@ -654,3 +654,71 @@ fn a_flood_of_problems_is_cut_short() {
     assert_eq!(text.lines().count(), crate::config::MAX_SHOWN_PROBLEMS + 1, "{text}");
     assert!(text.lines().last().unwrap().contains("more problems"), "{text}");
 }
+
+/// `retrainPolicy`: each bad value names its key path and line; several are reported at once.
+#[test]
+fn retrain_policy_errors() {
+    check(vec![
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  minRowsChanged: -5"),
+            Some("Processing.parameters.retrainPolicy.minRowsChanged"),
+            &["-5 is out of range (line 16)", "from 0 to 1000000000000000"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  minRowsChanged: lots"),
+            Some("Processing.parameters.retrainPolicy.minRowsChanged"),
+            &["found the string \"lots\""],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  onSchemaChange: ignore"),
+            Some("Processing.parameters.retrainPolicy.onSchemaChange"),
+            &["\"ignore\" is not valid (line 16)", "expected one of retrain, skip, fail"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  maxModelAge: 30days"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+            &["\"30days\" is not valid (line 16)", "m (minutes), h (hours) or d (days)"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  maxModelAge: 30"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+            &["found the number 30 (line 16)"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  maxModelAge: 0d"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+            &["\"0d\" is not valid"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  maxModelAge: 3651d"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+            &["from 1m to 3650d"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy:\n  maxModelAge: 1.5d"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+            &["\"1.5d\" is not valid"],
+        ),
+        case(
+            with_params(RETRAINER, "retrainPolicy: 10000"),
+            Some("Processing.parameters.retrainPolicy"),
+            &["expected a mapping with `minRowsChanged`"],
+        ),
+    ]);
+    // All three wrong: three problems, in the file's order, one run of `drift validate`.
+    let yaml = with_params(
+        RETRAINER,
+        "retrainPolicy:\n  minRowsChanged: x\n  onSchemaChange: maybe\n  maxModelAge: 99999999999999999999d",
+    );
+    let problems = parse_str(&yaml).unwrap_err().problems();
+    let keys: Vec<Option<&str>> = problems.iter().map(|p| p.key.as_deref()).collect();
+    assert_eq!(
+        keys,
+        vec![
+            Some("Processing.parameters.retrainPolicy.minRowsChanged"),
+            Some("Processing.parameters.retrainPolicy.onSchemaChange"),
+            Some("Processing.parameters.retrainPolicy.maxModelAge"),
+        ],
+        "{problems:?}"
+    );
+}

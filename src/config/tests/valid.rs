@@ -68,6 +68,7 @@ fn legacy_retrainer_with_string_timings_and_defaults() {
             refresh_delay: Duration::from_secs(60),
             cancel_on_timeout: false,
             max_concurrency: 8,
+            retrain_policy: None,
         }
     );
     assert!(config.warnings.is_empty(), "{:?}", config.warnings);
@@ -263,4 +264,46 @@ fn this_workspaces_own_asset_ids_are_accepted() {
         let config = parse_str(&yaml).unwrap_or_else(|e| panic!("{value}: {e}"));
         assert_eq!(retrainer(&config).data_assets[1].asset, value);
     }
+}
+
+#[test]
+fn retrain_policy_is_optional_and_read_with_its_defaults() {
+    use crate::config::{OnSchemaChange, RetrainPolicy};
+    // Absent: today's behaviour (no policy at all).
+    assert_eq!(retrainer(&parse_str(RETRAINER).unwrap()).retrain_policy, None);
+    let day = 86_400;
+    for (yaml, want) in [
+        (
+            "retrainPolicy:\n  minRowsChanged: 10000\n  onSchemaChange: fail\n  maxModelAge: 30d",
+            RetrainPolicy {
+                min_rows_changed: 10_000,
+                on_schema_change: OnSchemaChange::Fail,
+                max_model_age: Some(Duration::from_secs(30 * day)),
+            },
+        ),
+        (
+            "retrainPolicy:\n  minRowsChanged: \"250\"\n  onSchemaChange: Skip\n  maxModelAge: 12h",
+            RetrainPolicy {
+                min_rows_changed: 250,
+                on_schema_change: OnSchemaChange::Skip,
+                max_model_age: Some(Duration::from_secs(12 * 3600)),
+            },
+        ),
+        (
+            "retrainPolicy:\n  maxModelAge: 90m",
+            RetrainPolicy { max_model_age: Some(Duration::from_secs(5400)), ..Default::default() },
+        ),
+        ("retrainPolicy: {}", RetrainPolicy::default()),
+        (
+            "retrainPolicy:\n  maxModelAge: 3650d",
+            RetrainPolicy { max_model_age: Some(Duration::from_secs(3650 * day)), ..Default::default() },
+        ),
+    ] {
+        let config = parse_str(&with_params(RETRAINER, yaml)).unwrap();
+        assert_eq!(retrainer(&config).retrain_policy, Some(want), "{yaml}");
+        assert!(config.warnings.is_empty(), "{:?}", config.warnings);
+    }
+    // A typo inside the block is a warning with a suggestion, like elsewhere.
+    let config = parse_str(&with_params(RETRAINER, "retrainPolicy:\n  minRowChanged: 5")).unwrap();
+    assert!(config.warnings.iter().any(|w| w.contains("did you mean `minRowsChanged`")), "{:?}", config.warnings);
 }

@@ -9,7 +9,8 @@ use chrono::SecondsFormat;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::table::read_table_state;
+use super::changes::{self, Changes};
+use super::table::read_table_log;
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;
 use crate::azure::ml::models::{DataVersion, DataVersionBody, DataVersionProperties, DatastoreSecrets};
@@ -95,9 +96,11 @@ fn registration(
     ws: &Workspace,
     state: &TableState,
     source: &str,
+    change_tags: &BTreeMap<String, String>,
 ) -> Registration {
     let folder_uri = names.folder_uri(ws);
-    let tags = tags(state, source);
+    let mut tags = tags(state, source);
+    tags.extend(change_tags.iter().map(|(k, v)| (k.clone(), v.clone())));
     let description = format!(
         "Delta table {source} at version {} (committed {}), registered by drift {}",
         state.version,
@@ -219,7 +222,8 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
         &params.storage_account,
         StorageAuth::Bearer(session.credential.clone()),
     );
-    let state = read_table_state(&table, &params.container, &names.data_path).await?;
+    let log = read_table_log(&table, &params.container, &names.data_path).await?;
+    let state = log.state;
     tracing::info!(target: "drift::registrator", source = %source, delta_version = state.version, "Delta table read");
 
     let force = session.options.force;
@@ -230,8 +234,28 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
         }
         _ => false,
     };
+    let previous = newest.clone();
     let plan = decide(&state, newest, force, uri_missing);
-    let registration = registration(params, &names, &config.workspace, &state, &source);
+    let change = match &plan {
+        Plan::Unchanged { .. } => None,
+        // `--force` on the version already registered: it keeps the changes it recorded against its predecessor.
+        Plan::Register { version } => {
+            Some(match previous.as_ref().filter(|p| &p.name == version && holds(p, &state, false)) {
+                Some(same) => ChangeRecord::Kept(
+                    changes::CHANGE_TAGS
+                        .iter()
+                        .filter_map(|k| same.properties.tags.get(*k).map(|v| (k.to_string(), v.clone())))
+                        .collect(),
+                ),
+                None => {
+                    let c = changes::read_changes(&table, &params.container, &log, previous.as_ref()).await;
+                    ChangeRecord::Read(changes::tags(&c), c)
+                }
+            })
+        }
+    };
+    let change_tags = change.as_ref().map(ChangeRecord::tags).cloned().unwrap_or_default();
+    let registration = registration(params, &names, &config.workspace, &state, &source, &change_tags);
     // Built (and refused, for a certificate principal) before any write, plan included.
     let datastore = match &plan {
         Plan::Register { .. } => Some(datastore_body(session, params)?),
@@ -242,7 +266,13 @@ pub async fn run(session: &Session, params: &RegistratorParams) -> Result<Report
     } else {
         write(session, &ml, &names, &plan, &registration, datastore.as_ref()).await?
     };
-    let facts = Facts { dry_run: session.options.dry_run, names: &names, source: &source, state: &state };
+    let facts = Facts {
+        dry_run: session.options.dry_run,
+        names: &names,
+        source: &source,
+        state: &state,
+        change: change.as_ref(),
+    };
     build_report(&facts, &plan, &registration, datastore.map(redact_datastore), actions)
 }
 
@@ -304,6 +334,34 @@ struct RegistratorDetails {
     assets: [AssetDetails; 2],
     #[serde(skip_serializing_if = "Option::is_none")]
     would_publish: Option<BTreeMap<&'static str, String>>,
+    /// The change tags written (or to be written) on both versions; absent when nothing is registered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes: Option<BTreeMap<String, String>>,
+    /// Why the change values are `unknown`, when they are.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    changes_unknown_because: Option<String>,
+}
+
+/// The change tags of a registration: read from the log now, or kept from the version being written again.
+#[derive(Debug, Clone)]
+enum ChangeRecord {
+    Read(BTreeMap<String, String>, Changes),
+    Kept(BTreeMap<String, String>),
+}
+
+impl ChangeRecord {
+    fn tags(&self) -> &BTreeMap<String, String> {
+        match self {
+            ChangeRecord::Read(tags, _) | ChangeRecord::Kept(tags) => tags,
+        }
+    }
+
+    fn why_unknown(&self) -> Option<&str> {
+        match self {
+            ChangeRecord::Read(_, c) => c.why_unknown.as_deref(),
+            ChangeRecord::Kept(_) => None,
+        }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -339,6 +397,7 @@ struct Facts<'a> {
     names: &'a Names,
     source: &'a str,
     state: &'a TableState,
+    change: Option<&'a ChangeRecord>,
 }
 
 fn build_report(
@@ -348,7 +407,7 @@ fn build_report(
     datastore_body: Option<Value>,
     actions: Actions,
 ) -> Result<Report, Error> {
-    let Facts { dry_run, names, source, state } = *facts;
+    let Facts { dry_run, names, source, state, change } = *facts;
     let version = plan.version().to_string();
     let outcome = match plan {
         Plan::Unchanged { uri_missing: false, .. } => Outcome::Unchanged,
@@ -394,6 +453,8 @@ fn build_report(
             },
         ],
         would_publish: dry_run.then(|| BTreeMap::from([(TASK_VALUE_KEY, version.clone())])),
+        changes: change.map(|c| c.tags().clone()),
+        changes_unknown_because: change.and_then(|c| c.why_unknown().map(str::to_string)),
     };
     report.set_details(&details)?;
 
@@ -412,7 +473,7 @@ fn text_summary(
     actions: Actions,
     upload_path: &str,
 ) -> Vec<String> {
-    let Facts { dry_run, names, source, state } = *facts;
+    let Facts { dry_run, names, source, state, change } = *facts;
     let version = plan.version();
     let mut text = vec![format!("registrator: {source} is at Delta version {}", state.version)];
     match plan {
@@ -438,6 +499,9 @@ fn text_summary(
                 code(&actions.datastore),
                 actions.upload.map(|u| code(&u)).unwrap_or_default()
             ));
+            if let Some(change) = change {
+                text.push(change_line(change));
+            }
             if dry_run {
                 text.push("  MLTable:".into());
                 text.extend(registration.mltable.lines().map(|l| format!("    {l}")));
@@ -446,6 +510,28 @@ fn text_summary(
     }
     text.push(format!("{} {TASK_VALUE_KEY}={version}", if dry_run { "would publish" } else { "published" }));
     text
+}
+
+/// `  changes since 20261201000000 (Delta 4): 3 commits, rows +10 ~2 -1 (exact), WRITE:2,MERGE:1, schema changed: false`
+fn change_line(change: &ChangeRecord) -> String {
+    let t = change.tags();
+    let get = |k: &str| t.get(k).map(String::as_str).unwrap_or(changes::UNKNOWN);
+    let mut line = format!(
+        "  changes since {} (Delta {}): {} commits, rows +{} ~{} -{} ({}), {}, schema changed: {}",
+        get(changes::TAG_PREVIOUS_VERSION),
+        get(changes::TAG_PREVIOUS_DELTA_VERSION),
+        get(changes::TAG_COMMITS),
+        get(changes::TAG_ROWS_INSERTED),
+        get(changes::TAG_ROWS_UPDATED),
+        get(changes::TAG_ROWS_DELETED),
+        if get(changes::TAG_ROWS_EXACT) == "true" { "exact" } else { "lower bound" },
+        get(changes::TAG_OPERATIONS),
+        get(changes::TAG_SCHEMA_CHANGED),
+    );
+    if let Some(why) = change.why_unknown() {
+        line.push_str(&format!(" — unknown: {why}"));
+    }
+    line
 }
 
 /// An action's code, as in the JSON report, for the text summary.
@@ -619,8 +705,8 @@ mod tests {
         let names = Names::new(&params).unwrap();
         let ws = Workspace { subscription_id: "sub".into(), resource_group: "rg".into(), workspace_name: "ws".into() };
         let source = "abfss://curated@lake.dfs.core.windows.net/delta/sales";
-        let registration = registration(&params, &names, &ws, &s, source);
-        let facts = Facts { dry_run, names: &names, source, state: &s };
+        let registration = registration(&params, &names, &ws, &s, source, &BTreeMap::new());
+        let facts = Facts { dry_run, names: &names, source, state: &s, change: None };
         let report = build_report(&facts, plan, &registration, None, actions).unwrap();
         serde_json::to_value(&report).unwrap()
     }

@@ -1,5 +1,6 @@
 //! The registrator pipeline: Delta table in ADLS Gen2 → Azure ML datastore, MLTable and uri_folder data versions.
 
+pub mod changes;
 mod flow;
 pub mod table;
 

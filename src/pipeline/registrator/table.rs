@@ -2,6 +2,7 @@
 //! thousands of commits cost a few list pages, not thousands of reads) and one GET of the newest commit. The
 //! rules (which names are commits, where the commit time comes from) live in `crate::delta`.
 
+use bytes::Bytes;
 use futures_util::TryStreamExt;
 
 use crate::azure::storage::{BlobClient, BlobItem};
@@ -16,12 +17,30 @@ const DELTA_LOG_DIR: &str = "_delta_log";
 /// Errors: no `_delta_log/` entries → [`Error::Usage`] "not a Delta table" (exit 2); a missing container →
 /// exit 2; a commit that is not JSON → exit 2 naming file and line; storage denials → exit 3.
 pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &str) -> Result<TableState, Error> {
+    Ok(read_table_log(blob, container, table_path).await?.state)
+}
+
+/// What one read of the log learns besides the state: the oldest commit still listed (log cleanup removes
+/// commits older than the newest checkpoint, so a range reaching further back cannot be read) and the newest
+/// commit's bytes, which the change summary reuses instead of reading them again.
+#[derive(Debug, Clone)]
+pub struct TableLog {
+    pub state: TableState,
+    /// `{table}/_delta_log/`, the prefix of every commit's blob name.
+    pub log_prefix: String,
+    pub oldest_commit: u64,
+    pub newest_commit: Bytes,
+}
+
+/// [`read_table_state`] with the rest of what the listing and the newest commit tell ([`TableLog`]).
+pub async fn read_table_log(blob: &BlobClient, container: &str, table_path: &str) -> Result<TableLog, Error> {
     let table = table_path.trim_matches('/');
     let log_prefix = if table.is_empty() { format!("{DELTA_LOG_DIR}/") } else { format!("{table}/{DELTA_LOG_DIR}/") };
     let location = format!("{}/{container}/{table}", blob.account());
 
     // Keep only the newest commit while paging: a 100,000-commit log never sits in memory whole.
     let mut newest: Option<(u64, BlobItem)> = None;
+    let mut oldest: Option<u64> = None;
     let mut entries = 0usize;
     let mut pages = 0usize;
     let mut listing = std::pin::pin!(blob.pages(container, &log_prefix));
@@ -30,9 +49,9 @@ pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &s
         entries += page.len();
         for item in page {
             let Some(relative) = item.name.strip_prefix(&log_prefix) else { continue };
-            if let Some(version) = delta::commit_version(relative)
-                && newest.as_ref().is_none_or(|(v, _)| version > *v)
-            {
+            let Some(version) = delta::commit_version(relative) else { continue };
+            oldest = Some(oldest.map_or(version, |o| o.min(version)));
+            if newest.as_ref().is_none_or(|(v, _)| version > *v) {
                 newest = Some((version, item));
             }
         }
@@ -59,8 +78,14 @@ pub async fn read_table_state(blob: &BlobClient, container: &str, table_path: &s
             item.name
         )));
     };
-    delta::table_state(version, &item.name, &bytes, item.last_modified)
-        .map_err(|e| Error::Usage(format!("{location} is not a readable Delta table: {e}")))
+    let state = delta::table_state(version, &item.name, &bytes, item.last_modified)
+        .map_err(|e| Error::Usage(format!("{location} is not a readable Delta table: {e}")))?;
+    Ok(TableLog {
+        state,
+        log_prefix: log_prefix.clone(),
+        oldest_commit: oldest.unwrap_or(version),
+        newest_commit: bytes,
+    })
 }
 
 #[cfg(test)]

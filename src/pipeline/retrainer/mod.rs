@@ -3,6 +3,7 @@
 //! verdict and the report are pure (`select`, `body`, `report`, `assets`); this module is the I/O around them.
 
 pub mod body;
+pub mod policy;
 pub mod report;
 pub mod select;
 pub mod wait;
@@ -11,15 +12,18 @@ use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 
-use self::report::{Ending, GroupAction, GroupOutcome, ScanDetails, Summary, TargetSource, Verdict};
-use self::select::{Binding, NamePattern, Selection};
+use chrono::{DateTime, Utc};
+
+use self::policy::{PolicyDecision, RegisteredVersion};
+use self::report::{Ending, GroupAction, GroupOutcome, GroupPolicy, ScanDetails, Summary, TargetSource, Verdict};
+use self::select::{Binding, Candidate, Decision, NamePattern, ResubmitReason, Selection};
 use self::wait::{WaitEnd, Watched};
 use super::Session;
 use crate::assets::{self, AssetScope, WorkspaceKey};
 use crate::azure::ml::MlClient;
 use crate::azure::ml::data::Written;
 use crate::azure::ml::models::JobStatus;
-use crate::config::{ConfigError, RetrainerParams};
+use crate::config::{ConfigError, RetrainPolicy, RetrainerParams};
 use crate::error::{Error, ExitStatus};
 use crate::http::HttpErrorKind;
 use crate::output::{Outcome, Report};
@@ -55,6 +59,9 @@ pub async fn run(session: &Session, params: &RetrainerParams) -> Result<Report, 
     }
 
     let mut groups = report::plan_groups(candidates, &target, session.options.force, session.clock.now());
+    if let Some(policy) = &params.retrain_policy {
+        apply_policy(&ml, session, policy, &bindings, &target, &mut groups).await?;
+    }
     let ctx = SubmitCtx { ml: &ml, session, target: &target, inputs: &inputs };
     submit_all(&ctx, params.max_concurrency.max(1), &mut groups).await;
     if session.options.dry_run {
@@ -113,6 +120,60 @@ async fn scan(ml: &MlClient, session: &Session, bindings: Vec<Binding>) -> Resul
         selection.explain()
     );
     Ok((selection, pager.pages()))
+}
+
+/// Decides, with `retrainPolicy`, each group that would be resubmitted because its data moved on: one paged list of
+/// the first configured asset's versions (the registrator tags both of its assets alike), then the pure
+/// `policy::decide`. Skipped and failed groups are no longer pending; the others are submitted as before. `--force`
+/// retrains regardless of the policy.
+async fn apply_policy(
+    ml: &MlClient,
+    session: &Session,
+    policy: &RetrainPolicy,
+    bindings: &[Binding],
+    target: &str,
+    groups: &mut [GroupOutcome],
+) -> Result<(), Error> {
+    let applies = |o: &GroupOutcome| o.is_pending() && o.decision == Decision::Resubmit(ResubmitReason::NewVersion);
+    let Some(asset) = bindings.first().map(|b| b.asset.name.as_str()) else { return Ok(()) };
+    if session.options.force || !groups.iter().any(applies) {
+        return Ok(());
+    }
+    let mut registered = Vec::new();
+    let mut pager = ml.list_data_versions(asset)?;
+    while let Some(page) = pager.next_page().await? {
+        registered.extend(page.into_iter().map(|v| RegisteredVersion { name: v.name, tags: v.properties.tags }));
+    }
+    tracing::debug!(target: "drift::retrainer", asset, versions = registered.len(), pages = pager.pages(), "listed the data versions");
+    let now = session.clock.now();
+    for o in groups.iter_mut().filter(|o| applies(o)) {
+        let trained = o.candidate.input_versions.first().cloned().flatten();
+        let sum = policy::sum_changes(&registered, trained.as_deref(), target);
+        let age = training_time(&o.candidate).and_then(|t| (now - t).to_std().ok());
+        let outcome = policy::decide(policy, &sum, age);
+        tracing::info!(
+            target: "drift::retrainer",
+            group = %o.candidate.group,
+            decision = ?outcome.decision,
+            reason = outcome.reason.code(),
+            "{}",
+            outcome.words
+        );
+        o.action = match outcome.decision {
+            PolicyDecision::Retrain => None,
+            PolicyDecision::Skip => Some(GroupAction::SkippedByPolicy),
+            PolicyDecision::Fail => Some(GroupAction::PolicyFailed),
+        };
+        o.policy = Some(GroupPolicy { sum, age, outcome });
+    }
+    Ok(())
+}
+
+/// When the group's newest job was created: its `createdAt`, else its display name's `YYYYmmddHHMMSS` read as UTC.
+fn training_time(c: &Candidate) -> Option<DateTime<Utc>> {
+    c.created_at
+        .map(|t| t.with_timezone(&Utc))
+        .or_else(|| chrono::NaiveDateTime::parse_from_str(&c.stamp, "%Y%m%d%H%M%S").ok().map(|t| t.and_utc()))
 }
 
 /// Submits (or, for plan, looks up) every pending group, `concurrency` at a time.

@@ -8,6 +8,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::policy::{ChangeSum, PolicyDecision, PolicyOutcome};
 use super::select::{Candidate, Decision, Exclusion, Selection};
 use super::wait::{WaitEnd, Watched};
 use crate::azure::ml::models::JobStatus;
@@ -29,10 +30,14 @@ pub enum GroupAction {
     SubmitFailed,
     /// Shutdown was requested before this group's turn.
     Skipped,
+    /// `retrainPolicy` says not to retrain (below the threshold, or a schema change with `onSchemaChange: skip`).
+    SkippedByPolicy,
+    /// `retrainPolicy` says the run fails for this group (a schema change with `onSchemaChange: fail`).
+    PolicyFailed,
 }
 
 impl GroupAction {
-    pub const ALL: [GroupAction; 8] = [
+    pub const ALL: [GroupAction; 10] = [
         GroupAction::Submitted,
         GroupAction::Adopted,
         GroupAction::UpToDate,
@@ -41,6 +46,8 @@ impl GroupAction {
         GroupAction::WouldAdopt,
         GroupAction::SubmitFailed,
         GroupAction::Skipped,
+        GroupAction::SkippedByPolicy,
+        GroupAction::PolicyFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -53,6 +60,8 @@ impl GroupAction {
             GroupAction::WouldAdopt => "would_adopt",
             GroupAction::SubmitFailed => "submit_failed",
             GroupAction::Skipped => "skipped",
+            GroupAction::SkippedByPolicy => "skipped_by_policy",
+            GroupAction::PolicyFailed => "policy_failed",
         }
     }
 }
@@ -91,6 +100,18 @@ pub struct GroupOutcome {
     pub error_brief: Option<String>,
     pub error_exit: Option<ExitStatus>,
     pub watch: Option<Watched>,
+    /// What `retrainPolicy` found and decided; `None` without a policy or when it did not apply (up to date,
+    /// running, `--force`).
+    pub policy: Option<GroupPolicy>,
+}
+
+/// The policy's view of one group.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GroupPolicy {
+    pub sum: ChangeSum,
+    /// How long ago the group's newest job was created (`None`: unknown).
+    pub age: Option<Duration>,
+    pub outcome: PolicyOutcome,
 }
 
 impl GroupOutcome {
@@ -136,6 +157,7 @@ pub fn plan_groups(candidates: Vec<Candidate>, target: &str, force: bool, now: D
                 error_brief: None,
                 error_exit: None,
                 watch,
+                policy: None,
             }
         })
         .collect()
@@ -164,6 +186,11 @@ pub struct Ending<'a> {
 pub fn conclude(groups: &[GroupOutcome], end: &Ending<'_>) -> Verdict {
     let verdict = |outcome, status, message| Verdict { outcome, status, message };
     let refused: Vec<&GroupOutcome> = groups.iter().filter(|o| o.error_exit.is_some()).collect();
+    let policy_failed: Vec<&str> = groups
+        .iter()
+        .filter(|o| o.action == Some(GroupAction::PolicyFailed))
+        .map(|o| o.candidate.group.as_str())
+        .collect();
     let failed: Vec<&GroupOutcome> = groups.iter().filter(|o| o.finished_badly()).collect();
     match end.wait {
         Some(WaitEnd::Interrupted(why)) => verdict(
@@ -196,6 +223,15 @@ pub fn conclude(groups: &[GroupOutcome], end: &Ending<'_>) -> Verdict {
                     })
                     .collect::<Vec<_>>()
                     .join(", ")
+            )),
+        ),
+        _ if !policy_failed.is_empty() => verdict(
+            Outcome::Failed,
+            ExitStatus::Failed,
+            Some(format!(
+                "retrainPolicy: the data's schema changed for {} group(s) and onSchemaChange is fail: {}",
+                policy_failed.len(),
+                policy_failed.join(", ")
             )),
         ),
         _ if !failed.is_empty() => verdict(
@@ -281,6 +317,32 @@ pub struct GroupDetails {
     pub job: Option<JobDetails>,
     pub inputs: BTreeMap<String, InputDetails>,
     pub error: Option<String>,
+    /// Present when a `retrainPolicy` decided for this group.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy: Option<PolicyDetails>,
+}
+
+/// `policy` of a group (docs/report.md).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyDetails {
+    /// The registered versions after the one trained on, up to the target, oldest first.
+    pub versions: Vec<String>,
+    /// Rows inserted + updated + deleted over them; `null` when unknown.
+    pub rows_changed: Option<u64>,
+    pub rows_exact: bool,
+    /// `true`, `false` or `unknown`.
+    pub schema_changed: &'static str,
+    pub model_age_seconds: Option<u64>,
+    pub decision: PolicyDecision,
+}
+
+fn schema_flag(s: Option<bool>) -> &'static str {
+    match s {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "unknown",
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -377,8 +439,8 @@ fn group_details(
         group: c.group.clone(),
         // A pending group was never reached (shutdown before its turn).
         action: o.action.unwrap_or(GroupAction::Skipped),
-        reason_code: o.decision.code(),
-        reason: o.decision.reason(),
+        reason_code: o.policy.as_ref().map_or_else(|| o.decision.code(), |p| p.outcome.reason.code()),
+        reason: o.policy.as_ref().map_or_else(|| o.decision.reason(), |p| p.outcome.words.clone()),
         base_job: BaseJobDetails {
             id: c.job_name.clone(),
             display_name: c.display_name.clone(),
@@ -394,6 +456,14 @@ fn group_details(
             })
             .collect(),
         error: o.error.clone(),
+        policy: o.policy.as_ref().map(|p| PolicyDetails {
+            versions: p.sum.versions.clone(),
+            rows_changed: p.sum.rows,
+            rows_exact: p.sum.exact,
+            schema_changed: schema_flag(p.sum.schema_changed),
+            model_age_seconds: p.age.map(|a| a.as_secs()),
+            decision: p.outcome.decision,
+        }),
     }
 }
 
@@ -420,12 +490,39 @@ fn text_summary(
             duration,
             studio_url(job)
         ));
+        if let Some(p) = &o.policy {
+            text.push(policy_line(o, p));
+        }
         if let Some(e) = &o.error {
             text.push(format!("      error: {e}"));
         }
     }
     text.push(format!("outcome: {outcome}"));
     text
+}
+
+/// `      policy: 1 → 20261203101500 (2 versions), 40000 rows changed (exact), schema changed false, model age
+/// 3d04h: retrain, rows_changed: …`
+fn policy_line(o: &GroupOutcome, p: &GroupPolicy) -> String {
+    let from = o.candidate.input_versions.first().cloned().flatten().unwrap_or_else(|| "?".into());
+    let to = p.sum.versions.last().cloned().unwrap_or_else(|| "?".into());
+    let rows = match p.sum.rows {
+        Some(n) => format!("{n} rows changed ({})", if p.sum.exact { "exact" } else { "lower bound" }),
+        None => "rows changed unknown".to_string(),
+    };
+    format!(
+        "      policy: {from} → {to} ({} versions), {rows}, schema changed {}, model age {}: {} ({}: {})",
+        p.sum.versions.len(),
+        schema_flag(p.sum.schema_changed),
+        p.age.map(super::policy::human_age).unwrap_or_else(|| "unknown".into()),
+        match p.outcome.decision {
+            PolicyDecision::Retrain => "retrain",
+            PolicyDecision::Skip => "skip",
+            PolicyDecision::Fail => "fail",
+        },
+        p.outcome.reason.code(),
+        p.outcome.words
+    )
 }
 
 fn human(d: Duration) -> String {
