@@ -348,9 +348,10 @@ fn summarize(step: &Step) -> Vec<String> {
             let c = &d["changes"];
             if c.is_object() {
                 lines.push(format!(
-                    "  changes since {}: {} commits ({}), rows +{} ~{} -{}, schema changed {}",
+                    "  changes since {}: {} commit{} ({}), rows +{} ~{} -{}, schema changed {}",
                     s(&c["drift.previousVersion"]),
                     s(&c["drift.commits"]),
+                    if s(&c["drift.commits"]) == "1" { "" } else { "s" },
                     s(&c["drift.operations"]),
                     s(&c["drift.rowsInserted"]),
                     s(&c["drift.rowsUpdated"]),

@@ -706,7 +706,7 @@ mod policy {
         text.assert_code(0);
         let shown = text.stdout.clone();
         assert!(
-            shown.contains(&format!("policy: {b} → {c} (1 versions), 20 rows changed (exact), schema changed false, model age 30d23h: skip (below_threshold: 20 rows changed, below minRowsChanged 10000)")),
+            shown.contains(&format!("policy: {b} → {c} (1 version), 20 rows changed (exact), schema changed false, model age 30d23h: skip (below_threshold: 20 rows changed, below minRowsChanged 10000)")),
             "{shown}"
         );
     }

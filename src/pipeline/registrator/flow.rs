@@ -517,10 +517,11 @@ fn change_line(change: &ChangeRecord) -> String {
     let t = change.tags();
     let get = |k: &str| t.get(k).map(String::as_str).unwrap_or(changes::UNKNOWN);
     let mut line = format!(
-        "  changes since {} (Delta {}): {} commits, rows +{} ~{} -{} ({}), {}, schema changed: {}",
+        "  changes since {} (Delta {}): {} commit{}, rows +{} ~{} -{} ({}), {}, schema changed: {}",
         get(changes::TAG_PREVIOUS_VERSION),
         get(changes::TAG_PREVIOUS_DELTA_VERSION),
         get(changes::TAG_COMMITS),
+        if get(changes::TAG_COMMITS) == "1" { "" } else { "s" },
         get(changes::TAG_ROWS_INSERTED),
         get(changes::TAG_ROWS_UPDATED),
         get(changes::TAG_ROWS_DELETED),

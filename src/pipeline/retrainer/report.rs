@@ -511,8 +511,9 @@ fn policy_line(o: &GroupOutcome, p: &GroupPolicy) -> String {
         None => "rows changed unknown".to_string(),
     };
     format!(
-        "      policy: {from} → {to} ({} versions), {rows}, schema changed {}, model age {}: {} ({}: {})",
+        "      policy: {from} → {to} ({} version{}), {rows}, schema changed {}, model age {}: {} ({}: {})",
         p.sum.versions.len(),
+        if p.sum.versions.len() == 1 { "" } else { "s" },
         schema_flag(p.sum.schema_changed),
         p.age.map(super::policy::human_age).unwrap_or_else(|| "unknown".into()),
         match p.outcome.decision {
