@@ -217,7 +217,9 @@ pub fn decide(policy: &RetrainPolicy, sum: &ChangeSum, age: Option<Duration>) ->
             format!("the newest training is {} old, more than maxModelAge {}", human_age(age), human_age(max)),
         );
     }
-    if sum.schema_changed.is_none() && policy.on_schema_change != OnSchemaChange::Retrain {
+    // An unknown schema flag may hide a change that `onSchemaChange` would act on; whatever that setting, the
+    // conservative answer to not knowing is to retrain (issue 10: unknown numbers retrain, and say why).
+    if sum.schema_changed.is_none() {
         return out(
             PolicyDecision::Retrain,
             PolicyReason::UnknownChanges,
@@ -355,8 +357,8 @@ mod tests {
                 D::Fail,
                 R::SchemaChanged,
             ),
-            // Unknown schema: retrain is the default anyway; with skip/fail, retrain and say why.
-            (policy(100, Retrain, None), sum(Some(1), true, None), None, D::Skip, R::BelowThreshold),
+            // Unknown schema: retrain and say why, whatever onSchemaChange (a change it would act on may hide there).
+            (policy(100, Retrain, None), sum(Some(1), true, None), None, D::Retrain, R::UnknownChanges),
             (policy(100, Fail, None), sum(Some(1), true, None), None, D::Retrain, R::UnknownChanges),
             // Too old: retrain below the threshold; not when younger or when the age is unknown.
             (
