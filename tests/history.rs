@@ -247,3 +247,90 @@ fn out_writes_the_page_and_other_commands_refuse_documents() {
     plan.assert_code(2);
     assert!(plan.stderr.contains("formats of drift history"), "{}", plan.stderr);
 }
+
+/// The headless Chromium to render with: `None` (the test says it is skipped) when there is none, unless
+/// `DRIFT_REQUIRE_CHROMIUM=1` (CI installs it) makes its absence a failure.
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = ["chromium", "chromium-browser"].iter().find_map(|name| {
+        std::env::var_os("PATH")
+            .map(|p| std::env::split_paths(&p).map(|dir| dir.join(name)).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("DRIFT_REQUIRE_CHROMIUM").as_deref() != Ok("1"),
+            "DRIFT_REQUIRE_CHROMIUM=1 but no chromium on PATH (apt-get install chromium)"
+        );
+        eprintln!("SKIPPED: no chromium on PATH; the browser check of the history page did not run");
+    }
+    found
+}
+
+/// Runs headless Chromium on `url` with `args`, returning stdout.
+fn render(chromium: &std::path::Path, args: &[&str], url: &str) -> String {
+    // --no-sandbox: CI runs as root, where Chromium's sandbox refuses to start.
+    let out = std::process::Command::new(chromium)
+        .args(["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1200,1600"])
+        .args(args)
+        .arg(url)
+        .output()
+        .expect("chromium runs");
+    assert!(out.status.success(), "chromium {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Distinct pixel colours of a PNG and the colour of its top-left pixel.
+fn colours(path: &std::path::Path) -> (std::collections::HashSet<Vec<u8>>, Vec<u8>) {
+    let file = std::io::BufReader::new(std::fs::File::open(path).unwrap());
+    let mut reader = png::Decoder::new(file).read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    let per_pixel = info.color_type.samples() * usize::from(info.bit_depth as u8).div_ceil(8);
+    let pixels: Vec<Vec<u8>> = buf[..info.buffer_size()].chunks(per_pixel).map(|p| p[..3].to_vec()).collect();
+    let first = pixels[0].clone();
+    (pixels.into_iter().collect(), first)
+}
+
+#[test]
+fn the_page_renders_in_a_real_browser() {
+    let Some(chromium) = chromium() else { return };
+    let (sb, _ws) = workspace();
+    let (_d, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let shots = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("history-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let page = shots.join("history.html");
+    history(&sb, &config, &["--out", page.to_str().unwrap()]).assert_code(0);
+    let url = format!("file://{}", page.display());
+
+    // The DOM the browser built: every group with its state, every version, the statuses.
+    let dom = render(&chromium, &["--dump-dom"], &url);
+    for (group, state) in [("churn", "up_to_date"), ("delta", "failed_last"), ("fraud", "behind"), ("gamma", "running")]
+    {
+        assert!(dom.contains(&format!("data-group=\"{group}\" data-state=\"{state}\"")), "{group}: {dom}");
+    }
+    for version in ["1", "2", "3"] {
+        assert!(dom.contains(&format!("<span class=\"version-name\">{version}</span>")), "version {version}");
+    }
+    for (class, status) in [("s-completed", "Completed"), ("s-failed", "Failed"), ("s-active", "Running")] {
+        assert!(dom.contains(&format!("class=\"status {class}\">{status}</span>")), "{status}");
+        assert!(dom.contains(&format!("<rect class=\"{class}\"")), "a {status} bar in the timeline");
+    }
+
+    // Screenshots, light and dark: not blank, the completed bars' green drawn, the background follows the scheme.
+    for (name, extra, background) in
+        [("light.png", None, [255u8, 255, 255]), ("dark.png", Some("--force-dark-mode"), [13, 17, 23])]
+    {
+        let shot = shots.join(name);
+        let _ = std::fs::remove_file(&shot);
+        let mut args = vec![format!("--screenshot={}", shot.display())];
+        args.extend(extra.map(str::to_string));
+        render(&chromium, &args.iter().map(String::as_str).collect::<Vec<_>>(), &url);
+        let (distinct, corner) = colours(&shot);
+        assert!(distinct.len() > 50, "{name}: {} colours, a blank page?", distinct.len());
+        assert_eq!(corner, background, "{name}: the page's background");
+        let green = if extra.is_some() { [63u8, 185, 80] } else { [26, 127, 55] };
+        assert!(distinct.contains(green.as_slice()), "{name}: no completed bar drawn");
+    }
+}
