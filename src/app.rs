@@ -237,6 +237,14 @@ fn finish(
             LogFormat::Json => tracing::error!(exit_code = report.exit.code(), "{message}"),
         }
     }
+    // GitHub Actions: run, plan and history add their summary to the job's page. An extra: a failure to write it
+    // is logged, never the run's outcome.
+    if matches!(command, Some(CommandName::Run | CommandName::Plan | CommandName::History))
+        && let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.trim().is_empty())
+        && let Err(e) = output::append_step_summary(std::path::Path::new(path), &output::step_summary(&report))
+    {
+        tracing::warn!(target: "drift::output", "{e}");
+    }
     if let Err(e) = report.write(settings.output, stdout.as_mut()) {
         let _ = stderr.write_locked(format!("error: cannot write the report to stdout: {e}\n").as_bytes());
     }

@@ -406,6 +406,41 @@ impl Report {
     }
 }
 
+/// The report as Markdown for `$GITHUB_STEP_SUMMARY`: a command's own Markdown document when it has one
+/// (`history`), else a heading with the outcome and the text summary in a code block fenced longer than any run of
+/// backticks inside it.
+pub fn step_summary(report: &Report) -> String {
+    if let Some(d) = &report.documents {
+        return d.markdown.clone();
+    }
+    let command = report.command.map_or("drift".to_string(), |c| {
+        serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    });
+    let mut out = format!("### drift {command}: `{}` (exit {})\n\n", report.outcome, report.exit.code());
+    let text = report.text.join("\n");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    if !text.is_empty() {
+        out.push_str(&format!("{fence}text\n{text}\n{fence}\n"));
+    }
+    if let Some(error) = &report.error {
+        out.push_str(&format!("\n{fence}text\nerror: {error}\n{fence}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Appends `markdown` to the file `$GITHUB_STEP_SUMMARY` names (GitHub Actions renders it on the run's page).
+pub fn append_step_summary(path: &Path, markdown: &str) -> Result<(), Error> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open GITHUB_STEP_SUMMARY {}: {e}", path.display())))?;
+    file.write_all(markdown.as_bytes())
+        .map_err(|e| Error::Io(format!("cannot write GITHUB_STEP_SUMMARY {}: {e}", path.display())))
+}
+
 /// The one-line message of a usage error the parser rendered (`error: unexpected argument …` and its tips and
 /// usage below): its first line without the `error: ` prefix. Bare `drift` (or `drift auth`) renders help instead
 /// of an error, so there the message says what is missing.
@@ -568,6 +603,16 @@ mod tests {
         for (a, e, expected) in cases {
             assert_eq!(OutputFormat::requested(&args(a), e), expected, "{a:?}");
         }
+    }
+
+    #[test]
+    fn step_summaries_fence_the_text_and_prefer_documents() {
+        let mut r = Report::new(CommandName::Plan, Outcome::Planned);
+        r.text = vec!["a ``` b".into()];
+        let md = step_summary(&r);
+        assert!(md.starts_with("### drift plan: `planned` (exit 0)\n\n````text\na ``` b\n````\n"), "{md}");
+        r.documents = Some(Documents { markdown: "## doc\n".into(), html: String::new() });
+        assert_eq!(step_summary(&r), "## doc\n");
     }
 
     #[test]

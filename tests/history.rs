@@ -248,6 +248,23 @@ fn out_writes_the_page_and_other_commands_refuse_documents() {
     assert!(plan.stderr.contains("formats of drift history"), "{}", plan.stderr);
 }
 
+/// With `$GITHUB_STEP_SUMMARY` set, history appends its Markdown and plan its outcome and text summary.
+#[test]
+fn github_step_summary_gets_the_markdown() {
+    let (sb, _ws) = workspace();
+    let (dir, config) = retrainer_config(&[("training_data", "sales")], 60, 1, "");
+    let summary = dir.path().join("summary.md");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let mut env = env(&sb);
+    env.push(("GITHUB_STEP_SUMMARY".into(), summary.display().to_string()));
+    drift(&["history", "--config", &config], &env).assert_code(0);
+    drift(&["plan", "--config", &config], &env).assert_code(0);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    assert!(md.starts_with("earlier step\n## Training history on data asset sales"), "{md}");
+    assert!(md.contains("| fraud | behind |"), "{md}");
+    assert!(md.contains("### drift plan: `planned` (exit 0)\n\n```text\n"), "{md}");
+}
+
 /// The headless Chromium to render with: `None` (the test says it is skipped) when there is none, unless
 /// `DRIFT_REQUIRE_CHROMIUM=1` (CI installs it) makes its absence a failure.
 fn chromium() -> Option<std::path::PathBuf> {
