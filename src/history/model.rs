@@ -184,11 +184,11 @@ impl RunCollector {
 
     /// Keeps the run when it was submitted in the window (a run of unknown time is kept: it cannot be ruled out).
     pub fn see(&mut self, candidate: &Candidate, job: &JobSummary) {
-        let row = RunRow::of(candidate, job);
-        if row.submitted_at.zip(self.since).is_some_and(|(at, since)| at < since) {
+        // Decided before building the row: most of a large workspace's runs fall outside the window.
+        if submitted(candidate).zip(self.since).is_some_and(|(at, since)| at < since) {
             return;
         }
-        self.runs.entry(candidate.group.clone()).or_default().push((candidate.clone(), row));
+        self.runs.entry(candidate.group.clone()).or_default().push((candidate.clone(), RunRow::of(candidate, job)));
     }
 
     fn take(&mut self, group: &str) -> Vec<RunRow> {
