@@ -3,6 +3,7 @@
 //! it with `scripts/bench.sh`, which builds the binaries and prints the tables that go into docs/performance.md.
 //!
 //! Sections: `registrator`, `changes` (the registrator recording 1, 100 and 10,000 commits' changes), `plan`,
+//! `history` (`drift history` over the same workspace as `plan`, with the default window and with every run listed),
 //! `polling`, `fanout` (one drift process per table, N tables in sequence and all
 //! at once, as a Databricks For each runs them). All run by default; name some to run only those:
 //! `cargo bench --bench pipelines -- fanout`.
@@ -324,6 +325,35 @@ fn retrainer_plan(jobs: usize, latency_ms: u64) {
     }
 }
 
+/// `drift history` over the workspace `plan` scans: the same streamed list plus one list of the asset's versions.
+/// `window` `30d` lists no run (the generated jobs are from 2025) and measures the scan and the states alone;
+/// `3650d` keeps every in-scope run, the most `history` can hold.
+fn history(jobs: usize, latency_ms: u64, window: &str) {
+    let (sb, _, dir) = large_workspace(jobs, latency_ms);
+    let cfg = retrainer_config(dir.path());
+    let page = dir.path().join("history.html");
+    sb.clear_requests();
+    let m = measure(
+        &sb,
+        &["--output", "json", "history", "--config", &cfg, "--since", window, "--out", page.to_str().unwrap()],
+    );
+    assert_eq!(m.code, 0, "{}", m.stderr);
+    let report: Value = serde_json::from_str(m.stdout.lines().next_back().unwrap()).unwrap();
+    let d = &report["details"];
+    let runs: usize = d["groups"].as_array().unwrap().iter().map(|g| g["runs"].as_array().unwrap().len()).sum();
+    let (total, tokens) = counts(&sb);
+    let writes = sb.requests().iter().filter(|r| !matches!(r.method.as_str(), "GET" | "HEAD")).count() - tokens;
+    let html_kb = std::fs::metadata(&page).map(|m| m.len() / 1024).unwrap_or(0);
+    println!(
+        "| drift history --since {window} | {jobs} | {latency_ms} ms | {:.2} s | {} MB | {total} = {} pages + {} other + {tokens} token, {writes} writes | {} groups, {runs} runs listed, page {html_kb} KB |",
+        m.wall.as_secs_f64(),
+        m.max_rss_kb / 1024,
+        d["scan"]["pages"],
+        total - tokens - d["scan"]["pages"].as_u64().unwrap() as usize,
+        d["groups"].as_array().unwrap().len(),
+    );
+}
+
 fn at(minutes: u64) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(1_793_491_200 + minutes * 60)
 }
@@ -511,6 +541,15 @@ fn main() {
         );
         retrainer_plan(jobs, 0);
         retrainer_plan(jobs, 20);
+    }
+    if run("history") {
+        println!(
+            "\n### History over a large workspace (pages of 100, 50 groups)\n\n| command | jobs | latency | wall | peak RSS | requests | listed |\n|---|---|---|---|---|---|---|"
+        );
+        for window in ["30d", "3650d"] {
+            history(jobs, 0, window);
+            history(jobs, 20, window);
+        }
     }
     if run("polling") {
         println!("\n### Polling\n\n| what | latency | requests | duration |\n|---|---|---|---|");

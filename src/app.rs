@@ -60,6 +60,15 @@ impl Settings {
             (None, Some(_)) => LogLevel::Info,
             (None, None) => from_env(env, "DRIFT_LOG")?.unwrap_or_default(),
         };
+        let output = match cli.global.output {
+            Some(o) => o,
+            None => from_env(env, "DRIFT_OUTPUT")?.unwrap_or_default(),
+        };
+        if !output.is_report() && !matches!(cli.command, Some(Command::History(_))) {
+            return Err(
+                "--output markdown and html are formats of drift history; other commands print text or json".into()
+            );
+        }
         Ok(Settings {
             log_level,
             log_directive: if flag_level.is_some() { None } else { directive },
@@ -67,10 +76,7 @@ impl Settings {
                 Some(f) => f,
                 None => from_env(env, "DRIFT_LOG_FORMAT")?.unwrap_or_default(),
             },
-            output: match cli.global.output {
-                Some(o) => o,
-                None => from_env(env, "DRIFT_OUTPUT")?.unwrap_or_default(),
-            },
+            output,
             task_values_file: cli
                 .task_values_file()
                 .map(str::to_string)
@@ -158,6 +164,7 @@ fn command_name(cli: &Cli) -> Option<CommandName> {
     match &cli.command {
         None | Some(Command::Run(_)) => Some(CommandName::Run),
         Some(Command::Plan(_)) => Some(CommandName::Plan),
+        Some(Command::History(_)) => Some(CommandName::History),
         Some(Command::Validate(_)) => Some(CommandName::Validate),
         #[cfg(feature = "demo")]
         Some(Command::Demo(_)) => Some(CommandName::Demo),
@@ -188,6 +195,7 @@ async fn execute(cli: Cli, ctx: &Ctx<'_>) -> Result<Report, Error> {
         None => Box::pin(run_pipeline(cli.legacy, false, ctx)).await,
         Some(Command::Run(args)) => Box::pin(run_pipeline(args, false, ctx)).await,
         Some(Command::Plan(args)) => Box::pin(run_pipeline(args.into(), true, ctx)).await,
+        Some(Command::History(args)) => Box::pin(history(args, ctx)).await,
         Some(Command::Validate(args)) => validate(&args.config),
         Some(Command::Auth(AuthCommand::Describe(args))) => Box::pin(auth_describe(args, ctx)).await,
         #[cfg(feature = "demo")]
@@ -228,6 +236,14 @@ fn finish(
             }
             LogFormat::Json => tracing::error!(exit_code = report.exit.code(), "{message}"),
         }
+    }
+    // GitHub Actions: run, plan and history add their summary to the job's page. An extra: a failure to write it
+    // is logged, never the run's outcome.
+    if matches!(command, Some(CommandName::Run | CommandName::Plan | CommandName::History))
+        && let Some(path) = env.get("GITHUB_STEP_SUMMARY").filter(|p| !p.trim().is_empty())
+        && let Err(e) = output::append_step_summary(std::path::Path::new(path), &output::step_summary(&report))
+    {
+        tracing::warn!(target: "drift::output", "{e}");
     }
     if let Err(e) = report.write(settings.output, stdout.as_mut()) {
         let _ = stderr.write_locked(format!("error: cannot write the report to stdout: {e}\n").as_bytes());
@@ -292,6 +308,24 @@ fn cloud_from_env(env: &HashMap<String, String>) -> Result<Option<CloudName>, Er
 }
 
 async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    let session = open_session(args, dry_run, ctx).await?;
+    pipeline::run(&session).await
+}
+
+/// `drift history`: a session as `plan` builds it (nothing it does writes), then the read-only history.
+async fn history(args: cli::HistoryArgs, ctx: &Ctx<'_>) -> Result<Report, Error> {
+    let since = match non_empty(args.since.as_deref()) {
+        Some(v) => crate::config::rules::model_age(v).map_err(|rule| Error::Usage(format!("--since {v:?}: {rule}")))?,
+        None => crate::history::DEFAULT_SINCE,
+    };
+    let run = RunArgs { pipeline: args.pipeline(), ..RunArgs::default() };
+    let session = open_session(run, true, ctx).await?;
+    crate::history::run(&session, since, args.out.as_deref()).await
+}
+
+/// Config, endpoints and credentials resolved into a [`Session`] (the config first, or the credentials first when
+/// the config lives in ADLS).
+async fn open_session(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Session, Error> {
     let origin = config_origin(args.pipeline.config.as_deref())?;
     let http = HttpClient::new(RetryPolicy::from_env(ctx.env))?.with_shutdown(ctx.shutdown.clone());
     // A config in ADLS is read with the service principal, so credentials come first there (with the cloud its
@@ -366,7 +400,7 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
             .collect(),
         interactive: ctx.interactive,
     };
-    let session = Session {
+    Ok(Session {
         config,
         endpoints,
         http,
@@ -375,8 +409,7 @@ async fn run_pipeline(args: RunArgs, dry_run: bool, ctx: &Ctx<'_>) -> Result<Rep
         options,
         shutdown: ctx.shutdown.clone(),
         clock: ctx.clock.clone(),
-    };
-    pipeline::run(&session).await
+    })
 }
 
 fn non_empty(v: Option<&str>) -> Option<&str> {

@@ -83,7 +83,8 @@ pub struct GlobalArgs {
     #[arg(long = "color", value_enum, value_name = "WHEN", global = true)]
     pub color: Option<ColorChoice>,
 
-    /// Final report on stdout: a short summary, or one JSON object [env: DRIFT_OUTPUT] [default: text]
+    /// Final report on stdout: a short summary, or one JSON object; history also markdown and html [env:
+    /// DRIFT_OUTPUT] [default: text]
     #[arg(long = "output", value_enum, value_name = "FORMAT", global = true)]
     pub output: Option<OutputFormat>,
 
@@ -102,6 +103,8 @@ pub enum Command {
     Run(RunArgs),
     /// Show what `run` would do; changes nothing in Azure
     Plan(PlanArgs),
+    /// Show the data versions and training runs so far, and where each model group stands; changes nothing
+    History(HistoryArgs),
     /// Check a config file offline (no network)
     Validate(ValidateArgs),
     /// Run the whole flow against a local sandbox of Azure (no account, no network)
@@ -186,6 +189,41 @@ pub struct PlanArgs {
 impl From<PlanArgs> for RunArgs {
     fn from(plan: PlanArgs) -> RunArgs {
         RunArgs { pipeline: plan.pipeline, ..RunArgs::default() }
+    }
+}
+
+/// `history`: which config and credentials, which groups, how far back; `--output` picks the format.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Args)]
+pub struct HistoryArgs {
+    /// Config file (as for run): a registrator lists its data versions, a retrainer its groups' training runs
+    #[arg(long = "config", value_name = "PATH", required = true)]
+    pub config: Option<String>,
+
+    #[command(flatten)]
+    pub credentials: CredentialArgs,
+
+    /// Only these model groups (comma-separated display-name prefixes, matched literally)
+    #[arg(long = "model_name_prefix", alias = "model-name-prefix", value_name = "a,b")]
+    pub model_name_prefix: Option<String>,
+
+    /// How far back to list: a whole number and m, h or d (30d, 12h) [default: 30d]
+    #[arg(long = "since", value_name = "AGE")]
+    pub since: Option<String>,
+
+    /// Also write the self-contained HTML page to this file (whatever --output prints)
+    #[arg(long = "out", value_name = "FILE")]
+    pub out: Option<std::path::PathBuf>,
+}
+
+impl HistoryArgs {
+    /// The pipeline arguments a session is built from (history reads no version flag and never forces).
+    pub fn pipeline(&self) -> PipelineArgs {
+        PipelineArgs {
+            config: self.config.clone(),
+            credentials: self.credentials.clone(),
+            model_name_prefix: self.model_name_prefix.clone(),
+            ..PipelineArgs::default()
+        }
     }
 }
 

@@ -79,6 +79,9 @@ enum Command {
     Retrain,
     /// `plan` of the retrainer, on that version.
     PlanRetrain,
+    /// `history` of the retrainer since the story began, with the HTML page written to a file that outlives the
+    /// demo.
+    History,
 }
 
 /// One step of the story.
@@ -94,7 +97,7 @@ const fn scene(title: &'static str, command: Command) -> Scene {
 }
 
 /// The story the demo tells, in order.
-const SCRIPT: [Scene; 8] = [
+const SCRIPT: [Scene; 9] = [
     scene(
         "Which credential? (service principal from Key Vault, read with the managed identity)",
         Command::AuthDescribe,
@@ -119,12 +122,17 @@ const SCRIPT: [Scene; 8] = [
     },
     scene("Plan of the retrainer on the new version (writes nothing)", Command::PlanRetrain),
     scene("Retrainer on the new version: an OPTIMIZE changes no rows, nothing is retrained", Command::Retrain),
+    scene("History of the retrainer: every group's runs and where it stands now (reads only)", Command::History),
 ];
 
-/// The two config files the steps use.
+/// The two config files the steps use, and what the history step needs.
 struct Configs {
     registrator: String,
     retrainer: String,
+    /// Where the history step writes its page.
+    history_page: String,
+    /// The history step's window: from the first seeded job to now, in whole days.
+    history_since: String,
 }
 
 impl Command {
@@ -135,6 +143,15 @@ impl Command {
             Command::Register => vec!["run", "--config", &configs.registrator],
             Command::Retrain => vec!["run", "--config", &configs.retrainer],
             Command::PlanRetrain => vec!["plan", "--config", &configs.retrainer],
+            Command::History => vec![
+                "history",
+                "--config",
+                &configs.retrainer,
+                "--since",
+                &configs.history_since,
+                "--out",
+                &configs.history_page,
+            ],
         };
         args.extend(["--tenant", TENANT, "--vault_name", VAULT]);
         if let (Command::Retrain | Command::PlanRetrain, Some(v)) = (self, version) {
@@ -186,9 +203,19 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     tracing::info!(target: "drift::demo", url = %sandbox.url(), "sandbox started and seeded");
 
     let dir = tempfile::tempdir().map_err(|e| Error::Io(format!("cannot create a temporary directory: {e}")))?;
+    // The page must outlive the demo (its configs go with `dir`): a directory of its own under the system's temp
+    // directory, kept, so runs never overwrite each other's pages.
+    let pages = tempfile::Builder::new()
+        .prefix("drift-demo-")
+        .tempdir()
+        .map_err(|e| Error::Io(format!("cannot create a temporary directory: {e}")))?
+        .keep();
+    let history_page = pages.join("history.html").display().to_string();
     let configs = Configs {
         registrator: write(dir.path(), "registrator.yaml", &registrator_config())?,
         retrainer: write(dir.path(), "retrainer.yaml", &retrainer_config())?,
+        history_page: history_page.clone(),
+        history_since: history_window(),
     };
     let mut env: HashMap<String, String> = sandbox.env().into_iter().collect();
     // The demo machine has a managed identity that may read the vault, like a Databricks cluster or an Azure VM.
@@ -210,6 +237,10 @@ pub async fn run(args: DemoArgs, shutdown: Shutdown) -> Result<Report, Error> {
     }
 
     let mut report = demo_report(&sandbox.url(), &steps)?;
+    if steps.last().is_some_and(|s| s.status == crate::ExitStatus::Success) {
+        report.text.push(String::new());
+        report.text.push(format!("The demo workspace's history, as a web page: {history_page}"));
+    }
     if args.keep {
         // The summary goes to stderr now, while the sandbox serves; stdout gets the report when it stops.
         let mut out = std::io::stderr();
@@ -269,6 +300,13 @@ fn keep_running_text(sandbox: &Sandbox) -> Vec<String> {
     )];
     text.extend(sandbox.env().into_iter().map(|(k, v)| format!("  export {k}='{v}'")));
     text
+}
+
+/// Days from the first seeded job (`at(0)`) to now, rounded up, plus one: a window that holds the whole story
+/// whenever the demo runs.
+fn history_window() -> String {
+    let since_start = SystemTime::now().duration_since(at(0)).unwrap_or_default().as_secs();
+    format!("{}d", since_start / 86_400 + 2)
 }
 
 /// The `data_asset_version` the last registrator step published.
@@ -334,6 +372,26 @@ fn summarize(step: &Step) -> Vec<String> {
             s(&d["vaultReadWith"]),
             d["tokenVerified"]
         )),
+        (Some("history"), _) => {
+            for g in d["groups"].as_array().into_iter().flatten() {
+                let runs = g["runs"].as_array().map_or(0, Vec::len);
+                let by_drift = g["runs"].as_array().into_iter().flatten().filter(|r| r["byDrift"] == true).count();
+                lines.push(format!(
+                    "{}: {} — {runs} run{} listed, {by_drift} by drift",
+                    s(&g["group"]),
+                    s(&g["summary"]),
+                    if runs == 1 { "" } else { "s" }
+                ));
+            }
+            let scan = &d["scan"];
+            lines.push(format!(
+                "  {} versions of {}, {} jobs scanned; page written to {}",
+                d["versionsTotal"],
+                s(&d["asset"]),
+                scan["jobsSeen"],
+                s(&d["htmlFile"])
+            ));
+        }
         (_, Some("registrator")) => {
             lines.push(format!(
                 "{}: Delta version {} of {} → data version {}",

@@ -45,6 +45,15 @@ fn flag_values(cli: &Cli) -> Vec<(&'static str, Option<&str>)> {
         None => run(&cli.legacy.pipeline),
         Some(Command::Run(a)) => run(&a.pipeline),
         Some(Command::Plan(a)) => run(&a.pipeline),
+        Some(Command::History(a)) => {
+            let mut flags = vec![
+                ("--config", a.config.as_deref()),
+                ("--model_name_prefix", a.model_name_prefix.as_deref()),
+                ("--since", a.since.as_deref()),
+            ];
+            flags.extend(credentials(&a.credentials));
+            flags
+        }
         Some(Command::Validate(a)) => vec![("--config", Some(a.config.as_str()))],
         Some(Command::Auth(AuthCommand::Describe(a))) => {
             let mut flags = vec![("--config", a.config.as_deref())];
@@ -71,6 +80,7 @@ fn check_value(flag: &str, value: &str) -> Vec<String> {
         "--vault_name" => vault_or_scope_name(value).err().map(invalid).into_iter().collect(),
         "--data_asset_version" => rules::data_version(value).err().map(invalid).into_iter().collect(),
         "--model_name_prefix" => model_name_prefixes(value),
+        "--since" => rules::model_age(value).err().map(invalid).into_iter().collect(),
         _ => Vec::new(),
     }
 }

@@ -15,6 +15,7 @@ pub mod delta;
 mod demo;
 pub mod error;
 mod flags;
+pub mod history;
 pub mod http;
 pub mod logging;
 pub mod mltable;

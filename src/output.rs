@@ -148,12 +148,22 @@ pub fn publish(
     Ok(())
 }
 
-/// `--output text|json`.
+/// `--output text|json|markdown|html`. Markdown and HTML are documents only `history` writes (other commands
+/// refuse them as a usage error, `app.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum OutputFormat {
     #[default]
     Text,
     Json,
+    Markdown,
+    Html,
+}
+
+impl OutputFormat {
+    /// Text and JSON: the formats every command's report has.
+    pub fn is_report(self) -> bool {
+        matches!(self, OutputFormat::Text | OutputFormat::Json)
+    }
 }
 
 impl OutputFormat {
@@ -196,6 +206,7 @@ pub enum CommandName {
     Validate,
     AuthDescribe,
     Demo,
+    History,
 }
 
 /// The pipeline a report is about (`pipeline`).
@@ -237,13 +248,15 @@ pub enum Outcome {
     Verified,
     /// `auth describe --no-verify`: the credential was found, not tried.
     Resolved,
+    /// `history`: what was found (possibly nothing).
+    Listed,
     /// The command could not finish; `error` says why.
     Error,
 }
 
 impl Outcome {
     /// Every outcome, for the test that keeps the schema's list equal to this one.
-    pub const ALL: [Outcome; 14] = [
+    pub const ALL: [Outcome; 15] = [
         Outcome::Registered,
         Outcome::Unchanged,
         Outcome::Completed,
@@ -257,6 +270,7 @@ impl Outcome {
         Outcome::Valid,
         Outcome::Verified,
         Outcome::Resolved,
+        Outcome::Listed,
         Outcome::Error,
     ];
 
@@ -276,6 +290,7 @@ impl Outcome {
             Outcome::Valid => "valid",
             Outcome::Verified => "verified",
             Outcome::Resolved => "resolved",
+            Outcome::Listed => "listed",
             Outcome::Error => "error",
         }
     }
@@ -314,6 +329,16 @@ pub struct Report {
     /// Human summary lines for `--output text`; not part of the JSON.
     #[serde(skip)]
     pub text: Vec<String>,
+    /// The Markdown and HTML documents of commands that have them (`history`); not part of the JSON.
+    #[serde(skip)]
+    pub documents: Option<Documents>,
+}
+
+/// A command's report as documents: `--output markdown` and `--output html` print them whole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Documents {
+    pub markdown: String,
+    pub html: String,
 }
 
 impl Report {
@@ -329,6 +354,7 @@ impl Report {
             task_values: TaskValues::new(),
             details: Value::Object(Default::default()),
             text: Vec::new(),
+            documents: None,
         }
     }
 
@@ -360,14 +386,17 @@ impl Report {
         Ok(())
     }
 
-    /// Writes the report: one JSON line, or the text summary.
+    /// Writes the report: one JSON line, the text summary, or a document. A report without documents (an error
+    /// before history had any) prints its text in their place, so the error is still said.
     pub fn write(&self, format: OutputFormat, out: &mut dyn Write) -> std::io::Result<()> {
-        match format {
-            OutputFormat::Json => {
+        match (format, &self.documents) {
+            (OutputFormat::Json, _) => {
                 let line = serde_json::to_string(self).map_err(std::io::Error::other)?;
                 writeln!(out, "{line}")
             }
-            OutputFormat::Text => {
+            (OutputFormat::Markdown, Some(d)) => out.write_all(d.markdown.as_bytes()),
+            (OutputFormat::Html, Some(d)) => out.write_all(d.html.as_bytes()),
+            (OutputFormat::Text | OutputFormat::Markdown | OutputFormat::Html, _) => {
                 for line in &self.text {
                     writeln!(out, "{line}")?;
                 }
@@ -375,6 +404,41 @@ impl Report {
             }
         }
     }
+}
+
+/// The report as Markdown for `$GITHUB_STEP_SUMMARY`: a command's own Markdown document when it has one
+/// (`history`), else a heading with the outcome and the text summary in a code block fenced longer than any run of
+/// backticks inside it.
+pub fn step_summary(report: &Report) -> String {
+    if let Some(d) = &report.documents {
+        return d.markdown.clone();
+    }
+    let command = report.command.map_or("drift".to_string(), |c| {
+        serde_json::to_value(c).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    });
+    let mut out = format!("### drift {command}: `{}` (exit {})\n\n", report.outcome, report.exit.code());
+    let text = report.text.join("\n");
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest.max(2) + 1);
+    if !text.is_empty() {
+        out.push_str(&format!("{fence}text\n{text}\n{fence}\n"));
+    }
+    if let Some(error) = &report.error {
+        out.push_str(&format!("\n{fence}text\nerror: {error}\n{fence}\n"));
+    }
+    out.push('\n');
+    out
+}
+
+/// Appends `markdown` to the file `$GITHUB_STEP_SUMMARY` names (GitHub Actions renders it on the run's page).
+pub fn append_step_summary(path: &Path, markdown: &str) -> Result<(), Error> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|e| Error::Io(format!("cannot open GITHUB_STEP_SUMMARY {}: {e}", path.display())))?;
+    file.write_all(markdown.as_bytes())
+        .map_err(|e| Error::Io(format!("cannot write GITHUB_STEP_SUMMARY {}: {e}", path.display())))
 }
 
 /// The one-line message of a usage error the parser rendered (`error: unexpected argument …` and its tips and
@@ -539,6 +603,16 @@ mod tests {
         for (a, e, expected) in cases {
             assert_eq!(OutputFormat::requested(&args(a), e), expected, "{a:?}");
         }
+    }
+
+    #[test]
+    fn step_summaries_fence_the_text_and_prefer_documents() {
+        let mut r = Report::new(CommandName::Plan, Outcome::Planned);
+        r.text = vec!["a ``` b".into()];
+        let md = step_summary(&r);
+        assert!(md.starts_with("### drift plan: `planned` (exit 0)\n\n````text\na ``` b\n````\n"), "{md}");
+        r.documents = Some(Documents { markdown: "## doc\n".into(), html: String::new() });
+        assert_eq!(step_summary(&r), "## doc\n");
     }
 
     #[test]

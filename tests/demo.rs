@@ -24,8 +24,17 @@ fn the_demo_tells_the_whole_story() {
         .iter()
         .map(|s| (s["report"]["outcome"].as_str().unwrap_or("?").to_string(), s["exitCode"].as_u64().unwrap()))
         .collect();
-    let expected =
-        ["verified", "registered", "completed", "unchanged", "up_to_date", "registered", "planned", "up_to_date"];
+    let expected = [
+        "verified",
+        "registered",
+        "completed",
+        "unchanged",
+        "up_to_date",
+        "registered",
+        "planned",
+        "up_to_date",
+        "listed",
+    ];
     assert_eq!(outcomes, expected.iter().map(|o| (o.to_string(), 0)).collect::<Vec<_>>());
     let steps = r["details"]["steps"].as_array().unwrap();
     // The retrainer used the version the registrator published, and the rerun published the same one.
@@ -64,4 +73,34 @@ fn the_demo_tells_the_whole_story() {
         vec![d("churn", "skipped_by_policy", "below_threshold"), d("fraud", "skipped_by_policy", "below_threshold")]
     );
     assert_eq!(steps[1]["report"]["details"]["changes"]["drift.rowsDeleted"], "1");
+    // The history step: both groups with their state now, drift's own run among fraud's, and the page on disk.
+    let history = &steps[8]["report"]["details"];
+    let states: Vec<(&str, &str)> = history["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["group"].as_str().unwrap(), g["state"].as_str().unwrap()))
+        .collect();
+    assert_eq!(states, [("churn", "behind"), ("fraud", "behind")]);
+    assert_eq!(history["latestVersion"], v2);
+    let fraud = &history["groups"][1];
+    assert_eq!(
+        (fraud["runs"][0]["byDrift"].clone(), fraud["runs"][0]["dataVersion"].clone()),
+        (true.into(), v1.into())
+    );
+    let page = std::path::PathBuf::from(history["htmlFile"].as_str().unwrap());
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("data-group=\"churn\"") && html.contains("data-group=\"fraud\""));
+    let _ = std::fs::remove_dir_all(page.parent().unwrap());
+}
+
+/// The text the README shows ends by saying where the page is, and the page is there.
+#[test]
+fn the_demo_ends_with_where_its_history_page_is() {
+    let out = common::drift(&["demo"], &[]);
+    out.assert_code(0);
+    let last = out.stdout.lines().last().unwrap();
+    let path = last.strip_prefix("The demo workspace's history, as a web page: ").unwrap_or_else(|| panic!("{last}"));
+    assert!(std::fs::read_to_string(path).unwrap().starts_with("<!DOCTYPE html>"));
+    let _ = std::fs::remove_dir_all(std::path::Path::new(path).parent().unwrap());
 }

@@ -186,6 +186,9 @@ fn the_schemas_codes_are_drifts_own() {
     for code in PolicyReason::ALL.iter().map(|r| r.code()) {
         assert!(reasons.contains(code), "{code} missing from reasonCode");
     }
+    let states: BTreeSet<String> =
+        drift::history::model::GroupState::ALL.iter().map(|s| s.code().to_string()).collect();
+    assert_eq!(enums_at(s, &["$defs", "history_group", "properties", "state"]), states);
     let codes: BTreeSet<u64> =
         s["properties"]["exit_code"]["enum"].as_array().unwrap().iter().filter_map(Value::as_u64).collect();
     let table: BTreeSet<u64> = drift::ExitStatus::TABLE

@@ -12,6 +12,9 @@ use serde_json::Value;
 pub struct SystemData {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
+    /// Who created the resource: a user's name or e-mail, or an application's client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_by: Option<String>,
 }
 
 /// A data version as GET/list return it.

@@ -4,4 +4,4 @@ pub mod changes;
 mod flow;
 pub mod table;
 
-pub use flow::{TAG_DELTA_VERSION, TASK_VALUE_KEY, run};
+pub use flow::{TAG_DELTA_TIMESTAMP, TAG_DELTA_VERSION, TASK_VALUE_KEY, run};

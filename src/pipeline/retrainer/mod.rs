@@ -101,6 +101,16 @@ async fn target_version(
 
 /// Streams the pipeline-job list through the selection; returns it with the number of pages read.
 async fn scan(ml: &MlClient, session: &Session, bindings: Vec<Binding>) -> Result<(Selection, usize), Error> {
+    scan_with(ml, session, bindings, |_, _| {}).await
+}
+
+/// [`scan`], showing `see` every in-scope job with its candidate as the pages stream in (`history`).
+pub(crate) async fn scan_with(
+    ml: &MlClient,
+    session: &Session,
+    bindings: Vec<Binding>,
+    mut see: impl FnMut(&Candidate, &crate::azure::ml::models::JobSummary),
+) -> Result<(Selection, usize), Error> {
     let ws = &session.config.workspace;
     let here = WorkspaceKey::new(&ws.subscription_id, &ws.resource_group, &ws.workspace_name);
     let mut selection = Selection::new(NamePattern::new(session.options.model_name_prefixes.clone()), bindings, here);
@@ -109,7 +119,7 @@ async fn scan(ml: &MlClient, session: &Session, bindings: Vec<Binding>) -> Resul
     // A signal aborts the page request itself (the session's HTTP client is bound to the shutdown).
     while let Some(jobs) = pager.next_page().await? {
         for job in &jobs {
-            selection.offer(job);
+            selection.offer_with(job, |candidate| see(candidate, job));
         }
     }
     tracing::info!(
@@ -235,7 +245,7 @@ async fn wait_for(
 }
 
 /// The configured `dataAssets`, parsed; a value that is not an asset reference is a config error.
-fn bindings(params: &RetrainerParams, origin: &str) -> Result<Vec<Binding>, Error> {
+pub(crate) fn bindings(params: &RetrainerParams, origin: &str) -> Result<Vec<Binding>, Error> {
     params
         .data_assets
         .iter()

@@ -76,7 +76,7 @@ pub struct Candidate {
 
 impl Candidate {
     /// Newer means: later display-name timestamp, then later creation time, then (for a stable answer) name.
-    fn newer_than(&self, other: &Candidate) -> bool {
+    pub fn newer_than(&self, other: &Candidate) -> bool {
         (&self.stamp, self.created_at, &self.job_name) > (&other.stamp, other.created_at, &other.job_name)
     }
 }
@@ -145,9 +145,16 @@ impl Selection {
 
     /// Considers one job from the list.
     pub fn offer(&mut self, job: &JobSummary) {
+        self.offer_with(job, |_| {});
+    }
+
+    /// Considers one job from the list and shows `see` the job's candidate when it is in scope, before the
+    /// group's newest is updated: `history` keeps every run this way, through the same rules the retrainer scans by.
+    pub fn offer_with(&mut self, job: &JobSummary, see: impl FnOnce(&Candidate)) {
         self.seen += 1;
         match self.candidate(job) {
             Ok(candidate) => {
+                see(&candidate);
                 self.in_scope += 1;
                 match self.groups.get(&candidate.group) {
                     Some(current) if !candidate.newer_than(current) => {}
@@ -338,7 +345,7 @@ mod tests {
                     .collect(),
                 tags: Default::default(),
             },
-            system_data: Some(SystemData { created_at: Some(created.into()) }),
+            system_data: Some(SystemData { created_at: Some(created.into()), created_by: None }),
         }
     }
 
