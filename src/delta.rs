@@ -114,22 +114,8 @@ struct RawCommitInfo {
 /// or `None` when the commit has none. Every line must be a JSON object: a broken line is an error naming
 /// `file` and the line, because a half-written or foreign file must not pass as a commit.
 pub fn parse_commit_info(file: &str, bytes: &[u8]) -> Result<Option<CommitInfo>, DeltaError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| DeltaError {
-        file: file.to_string(),
-        line: Some(bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
-        message: "not UTF-8 text".to_string(),
-    })?;
     let mut found = None;
-    for (index, line) in text.split('\n').enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let action: ActionLine = serde_json::from_str(line).map_err(|e| DeltaError {
-            file: file.to_string(),
-            line: Some(index + 1),
-            message: format!("not a valid JSON action ({e})"),
-        })?;
+    for_each_action(file, bytes, |action: ActionLine| {
         if found.is_none()
             && let Some(info) = action.commit_info
         {
@@ -139,8 +125,36 @@ pub fn parse_commit_info(file: &str, bytes: &[u8]) -> Result<Option<CommitInfo>,
                 operation: info.operation,
             });
         }
-    }
+    })?;
     Ok(found)
+}
+
+/// Reads a commit file's actions, one JSON object a line (blank lines and `\r\n` endings allowed), into `T` and
+/// hands each to `f` in order. Text that is not UTF-8 or a line that is not a `T` is an error naming `file` and the
+/// line: a half-written or foreign file must not pass as a commit.
+pub(crate) fn for_each_action<T: serde::de::DeserializeOwned>(
+    file: &str,
+    bytes: &[u8],
+    mut f: impl FnMut(T),
+) -> Result<(), DeltaError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| DeltaError {
+        file: file.to_string(),
+        line: Some(bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
+        message: "not UTF-8 text".to_string(),
+    })?;
+    for (index, line) in text.split('\n').enumerate() {
+        let line = line.trim_end_matches('\r');
+        if line.trim().is_empty() {
+            continue;
+        }
+        let action: T = serde_json::from_str(line).map_err(|e| DeltaError {
+            file: file.to_string(),
+            line: Some(index + 1),
+            message: format!("not a valid JSON action ({e})"),
+        })?;
+        f(action);
+    }
+    Ok(())
 }
 
 /// The state of a table whose newest commit is `version`, read from `file` with content `bytes` and

@@ -151,25 +151,11 @@ fn count(metrics: &BTreeMap<String, Value>, names: &[&str]) -> Option<u64> {
 /// What commit `version` (file `file`, content `bytes`) changed. Every line must be a JSON object; a broken line
 /// is an error naming the file and line.
 pub fn commit_change(version: u64, file: &str, bytes: &[u8]) -> Result<CommitChange, DeltaError> {
-    let text = std::str::from_utf8(bytes).map_err(|e| DeltaError {
-        file: file.to_string(),
-        line: Some(bytes[..e.valid_up_to()].iter().filter(|b| **b == b'\n').count() + 1),
-        message: "not UTF-8 text".to_string(),
-    })?;
     let mut info: Option<Info> = None;
     let mut data_change = false;
     let mut removes_data = false;
     let mut schema = None;
-    for (index, line) in text.split('\n').enumerate() {
-        let line = line.trim_end_matches('\r');
-        if line.trim().is_empty() {
-            continue;
-        }
-        let action: Line = serde_json::from_str(line).map_err(|e| DeltaError {
-            file: file.to_string(),
-            line: Some(index + 1),
-            message: format!("not a valid JSON action ({e})"),
-        })?;
+    super::for_each_action(file, bytes, |action: Line| {
         if info.is_none() {
             info = action.commit_info;
         }
@@ -183,7 +169,7 @@ pub fn commit_change(version: u64, file: &str, bytes: &[u8]) -> Result<CommitCha
         if let Some(s) = action.meta_data.and_then(|m| m.schema_string) {
             schema = Some(schema_hash(&s));
         }
-    }
+    })?;
     let operation = info.as_ref().and_then(|i| i.operation.clone()).unwrap_or_else(|| UNKNOWN_OPERATION.to_string());
     let (rows, exact) = if data_change {
         let empty = BTreeMap::new();
