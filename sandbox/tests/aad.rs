@@ -312,6 +312,11 @@ mod certificate {
         SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
     }
 
+    /// Base64url without padding, as JWS segments and thumbprints are written.
+    pub fn b64url(bytes: impl AsRef<[u8]>) -> String {
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
     pub fn sha1(der: &[u8]) -> String {
         URL_SAFE_NO_PAD.encode(ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, der))
     }
@@ -336,8 +341,7 @@ mod certificate {
 
     /// A signed compact JWS with `header` and `claims`, signed by `key` (PSS when `alg` is PS256).
     pub fn sign(key: &RsaKeyPair, header: &Value, claims: &Value) -> String {
-        let input =
-            format!("{}.{}", URL_SAFE_NO_PAD.encode(header.to_string()), URL_SAFE_NO_PAD.encode(claims.to_string()));
+        let input = format!("{}.{}", b64url(header.to_string()), b64url(claims.to_string()));
         let padding: &dyn ring::signature::RsaEncoding =
             if header["alg"] == "PS256" { &RSA_PSS_SHA256 } else { &RSA_PKCS1_SHA256 };
         let mut sig = vec![0; key.public().modulus_len()];
@@ -411,22 +415,13 @@ async fn certificate_assertion_with_a_bad_signature_is_700027() {
     let parts: Vec<&str> = good.split('.').collect();
     let mut changed = claims(&sandbox);
     changed["exp"] = serde_json::json!(certificate::now() + 99_999);
-    let tampered = format!(
-        "{}.{}.{}",
-        parts[0],
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, changed.to_string()),
-        parts[2]
-    );
+    let tampered = format!("{}.{}.{}", parts[0], certificate::b64url(changed.to_string()), parts[2]);
     assert_aad_error(post(&sandbox, &tampered).await, 401, "invalid_client", 700027).await;
     // PS256 declared over a PKCS#1 v1.5 signature.
     let mut header = rs256(&cert);
     let pkcs1 = sign(&cert.key, &header, &claims(&sandbox));
     header["alg"] = "PS256".into();
-    let relabelled = format!(
-        "{}.{}",
-        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, header.to_string()),
-        pkcs1.split_once('.').unwrap().1
-    );
+    let relabelled = format!("{}.{}", certificate::b64url(header.to_string()), pkcs1.split_once('.').unwrap().1);
     assert_aad_error(post(&sandbox, &relabelled).await, 401, "invalid_client", 700027).await;
 }
 
